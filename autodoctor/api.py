@@ -1,0 +1,66 @@
+"""The JSON API of SPEC §5: one NinjaAPI, one router per app, one error shape.
+
+django-ninja because it gives typed request/response schemas and the OpenAPI document from the
+same code (nothing to keep in sync by hand), runs as plain Django views (same cookie login and
+CSRF as the pages) and stays function-based like the rest of the code.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from sessions_app.errors import DomainError
+
+api = NinjaAPI(
+    title="Auto Doctor API",
+    version="1.0",
+    auth=django_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error(request: HttpRequest, code: str, detail: str, status: int, **extra) -> HttpResponse:
+    return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(request, "not_authenticated", "Sign in first.", 401)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    return error(request, "invalid_input", "The request is not valid.", 400, errors=exc.errors)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, "not_found", "Not found, or not yours.", 404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, "error", str(exc), exc.status_code)
+
+
+def register_routers() -> None:
+    """Each app exposes `router` in its api module; they are mounted here once."""
+    import customers.api
+    import mechanics.api
+    import sessions_app.api
+
+    api.add_router("", sessions_app.api.router)
+    api.add_router("", mechanics.api.router)
+    api.add_router("", customers.api.router)
+
+
+register_routers()

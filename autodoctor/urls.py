@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+from .api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("after-login/", views.after_login, name="after_login"),
+    path("healthz/", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("customers.account_urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", api.urls),
+    path("mechanic/", include("mechanics.urls")),
+    path("customer/", include("customers.urls")),
+    path("", include("sessions_app.urls")),
+]

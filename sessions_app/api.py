@@ -1,0 +1,139 @@
+"""Session read endpoints shared by customers and mechanics, and the one session payload."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+
+from .models import Session
+from .selectors import session_events, user_can_view_session
+
+router = Router(tags=["sessions"])
+
+
+class SessionOut(Schema):
+    id: int
+    type: str
+    plan: str
+    plan_name: str
+    status: str
+    payment_method: str
+    customer_name: str
+    mechanic_name: str | None
+    urgent: bool
+    created_at: datetime
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    summary: str
+    url: str
+
+
+def session_payload(session: Session) -> dict[str, Any]:
+    """The session object of SPEC §5. Needs plan, customer and mechanic loaded (select_related)."""
+    return {
+        "id": session.pk,
+        "type": session.type,
+        "plan": session.plan.code,
+        "plan_name": session.plan.name,
+        "status": session.status,
+        "payment_method": session.payment_method,
+        "customer_name": session.customer.full_name,
+        "mechanic_name": session.mechanic.display_name if session.mechanic_id else None,
+        "urgent": session.urgent,
+        "created_at": session.created_at,
+        "scheduled_for": session.scheduled_for,
+        "started_at": session.started_at,
+        "ended_at": session.ended_at,
+        "summary": session.summary,
+        "url": session.get_absolute_url(),
+    }
+
+
+def viewable_session(request: HttpRequest, session_id: int) -> Session:
+    """The session if this user may see it; 404 otherwise (never reveal that it exists)."""
+    session = (
+        Session.objects.select_related("plan", "customer__user", "mechanic__user", "intake")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None or not user_can_view_session(user=request.user, session=session):
+        raise Http404
+    return session
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    actor: str | None
+    from_status: str
+    to_status: str
+    data: dict
+    created_at: datetime
+
+
+class IntakeOut(Schema):
+    id: int
+    vehicle_year: int | None
+    vehicle_make: str
+    vehicle_model: str
+    vin: str
+    mileage: int | None
+    concern: str
+    urgent: bool
+    scheduled_for: datetime | None
+    attachments: list[dict]
+
+
+@router.get("/sessions/{session_id}", response=SessionOut)
+def get_session(request: HttpRequest, session_id: int):
+    return session_payload(viewable_session(request, session_id))
+
+
+@router.get("/sessions/{session_id}/events", response=dict[str, list[EventOut]])
+def get_session_events(request: HttpRequest, session_id: int):
+    session = viewable_session(request, session_id)
+    return {
+        "events": [
+            {
+                "id": e.pk,
+                "type": e.type,
+                "actor": e.actor.get_username() if e.actor else None,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "data": e.data,
+                "created_at": e.created_at,
+            }
+            for e in session_events(session=session)
+        ]
+    }
+
+
+@router.get("/sessions/{session_id}/intake", response=IntakeOut)
+def get_session_intake(request: HttpRequest, session_id: int):
+    session = viewable_session(request, session_id)
+    intake = session.intake
+    if intake is None:
+        raise Http404
+    return {
+        "id": intake.pk,
+        "vehicle_year": intake.vehicle_year,
+        "vehicle_make": intake.vehicle_make,
+        "vehicle_model": intake.vehicle_model,
+        "vin": intake.vin,
+        "mileage": intake.mileage,
+        "concern": intake.concern,
+        "urgent": intake.urgent,
+        "scheduled_for": intake.scheduled_for,
+        "attachments": [
+            {
+                "id": a.pk,
+                "name": a.original_name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "url": f"/attachments/{a.pk}/",
+            }
+            for a in intake.attachments.all()
+        ],
+    }

@@ -1,0 +1,207 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from .transitions import (
+    ACTIVE_STATUSES,
+    OPEN_ASSIGNMENT_STATUSES,
+    UNASSIGNED_STATUSES,
+    WORKING_STATUSES,
+    AssignmentStatus,
+    SessionStatus,
+    SessionType,
+)
+
+
+class Plan(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    session_type = models.CharField(max_length=12, choices=SessionType.choices)
+    duration_minutes = models.PositiveSmallIntegerField()
+    price_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    credit_cost = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["price_cents", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_free(self) -> bool:
+        return not self.price_cents and not self.credit_cost
+
+    @property
+    def price_display(self) -> str:
+        return f"${self.price_cents / 100:.2f}" if self.price_cents else "Free"
+
+
+class Session(models.Model):
+    type = models.CharField(max_length=12, choices=SessionType.choices)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="sessions")
+    payment_method = models.CharField(max_length=10, default="free")
+    # Written only by sessions_app.services (the lifecycle); never edit it anywhere else.
+    status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.PENDING)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="sessions")
+    mechanic = models.ForeignKey(
+        "mechanics.Mechanic", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    intake = models.ForeignKey(
+        "customers.Intake", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    stripe_checkout_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    urgent = models.BooleanField(default=False)
+    workshop = models.ForeignKey(
+        "mechanics.Workshop", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    # When the session entered the queue (creation, or promotion for scheduled sessions). A
+    # released session goes back in at this time, so it keeps its place.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(status__in=ACTIVE_STATUSES), name="one_active_session_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(status__in=WORKING_STATUSES) & Q(mechanic__isnull=False))
+                    | (Q(status__in=UNASSIGNED_STATUSES) & Q(mechanic__isnull=True))
+                    | ~Q(status__in=WORKING_STATUSES + UNASSIGNED_STATUSES)
+                ),
+                name="session_status_matches_mechanic",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mechanic", "status"], name="session_mechanic_status"),
+            models.Index(fields=["customer", "-created_at"], name="session_customer_recent"),
+            models.Index(fields=["status", "queued_at"], name="session_status_queued"),
+            models.Index(fields=["status", "scheduled_for"], name="session_status_scheduled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_type_display()} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse(f"room_{self.type}", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class SessionParticipant(models.Model):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        MECHANIC = "mechanic", "Mechanic"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_participations")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at"]
+        constraints = [models.UniqueConstraint(fields=["session", "user"], name="one_participation_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in #{self.session_id}"
+
+
+class SessionAssignment(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.QUEUED)
+    mechanic = models.ForeignKey(
+        "mechanics.Mechanic", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    workshop = models.ForeignKey(
+        "mechanics.Workshop", null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+    urgent = models.BooleanField(default=False)
+    # Place in the queue: copied from Session.queued_at, so a re-queued session keeps it.
+    queued_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-urgent", "queued_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(status__in=OPEN_ASSIGNMENT_STATUSES), name="one_open_assignment_per_session"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-urgent", "queued_at", "id"], condition=Q(status="queued"), name="assignment_queue_order"
+            ),
+            models.Index(fields=["status", "accepted_at"], name="assignment_status_accepted"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment #{self.pk} of session #{self.session_id} ({self.status})"
+
+
+class SessionEvent(models.Model):
+    """Append-only audit trail; replaying from/to statuses gives the session's status."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["session", "id"], name="event_session_id")]
+
+    def __str__(self) -> str:
+        return f"{self.type} on #{self.session_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Session events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class SessionMessage(models.Model):
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_messages")
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["session", "id"], name="message_session_id")]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} in #{self.session_id}"
+
+
+class Rating(models.Model):
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, related_name="rating")
+    stars = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.stars}★ for #{self.session_id}"

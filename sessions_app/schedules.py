@@ -1,0 +1,17 @@
+"""The django-q2 schedules (SPEC §6), kept in one place and installed idempotently after migrate."""
+
+SCHEDULES = {
+    "expire-stale-sessions": ("sessions_app.tasks.expire_stale_sessions", 5),
+    "release-idle-sessions": ("sessions_app.tasks.release_idle_sessions", 1),
+    "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
+}
+
+
+def install_schedules(**_kwargs) -> None:
+    from django_q.models import Schedule
+
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )

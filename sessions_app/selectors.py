@@ -1,0 +1,158 @@
+"""Reads. Each panel's queryset lives here with its select_related, so query counts stay flat."""
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from customers.models import Customer
+from mechanics.models import Mechanic
+from sessions_app.models import Session, SessionAssignment, SessionEvent
+from sessions_app.transitions import (
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    WORKING_STATUSES,
+    AssignmentStatus,
+    SessionStatus,
+)
+
+DEFAULT_WAIT_SECONDS = 5 * 60
+
+_SESSION_RELATED = ("plan", "customer__user", "mechanic__user", "intake")
+
+
+def state_version() -> int:
+    """A cheap stamp of 'anything changed': every transition writes an event, so the newest
+    event id moves whenever any session does. One index-only query."""
+    return SessionEvent.objects.aggregate(v=Max("id"))["v"] or 0
+
+
+def session_version(*, session_id: int) -> int:
+    """The newest event id of one session (its banner/room polls compare against it)."""
+    return SessionEvent.objects.filter(session_id=session_id).aggregate(v=Max("id"))["v"] or 0
+
+
+def queue_for_mechanic(*, mechanic: Mechanic) -> QuerySet[SessionAssignment]:
+    """Queued assignments this mechanic may take: general ones, plus their workshop's own.
+    Urgent first, then by original queue time."""
+    visible = Q(workshop__isnull=True)
+    if mechanic.workshop_id:
+        visible |= Q(workshop_id=mechanic.workshop_id)
+    return (
+        SessionAssignment.objects.filter(visible, status=AssignmentStatus.QUEUED)
+        .select_related("session__plan", "session__customer__user", "session__intake")
+        .order_by("-urgent", "queued_at", "id")
+    )
+
+
+def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
+    """The mechanic's waiting and live sessions, read from the sessions themselves."""
+    return (
+        Session.objects.filter(mechanic=mechanic, status__in=WORKING_STATUSES)
+        .select_related(*_SESSION_RELATED)
+        .order_by("-status", "created_at")  # live before waiting
+    )
+
+
+def mechanic_active_count(*, mechanic: Mechanic) -> int:
+    return Session.objects.filter(mechanic=mechanic, status__in=WORKING_STATUSES).count()
+
+
+@dataclass
+class CustomerActiveSession:
+    session: Session
+    queue_position: int | None
+    estimated_wait_seconds: int | None
+
+
+def median_queue_wait_seconds(*, sample: int = 50) -> int:
+    """Median of recent queue-to-accept times, or a default when there is no history."""
+    since = timezone.now() - timedelta(days=7)
+    rows = (
+        SessionAssignment.objects.filter(accepted_at__isnull=False, accepted_at__gte=since)
+        .order_by("-accepted_at")
+        .values_list("queued_at", "accepted_at")[:sample]
+    )
+    waits = [max(0.0, (accepted - queued).total_seconds()) for queued, accepted in rows]
+    return int(statistics.median(waits)) if waits else DEFAULT_WAIT_SECONDS
+
+
+def queue_position(*, assignment: SessionAssignment) -> int:
+    """1-based place in the general queue order (urgent first, then original queue time)."""
+    ahead = Q(urgent=True) if not assignment.urgent else Q(pk__in=[])
+    ahead |= Q(urgent=assignment.urgent, queued_at__lt=assignment.queued_at)
+    ahead |= Q(urgent=assignment.urgent, queued_at=assignment.queued_at, id__lt=assignment.pk)
+    visible = Q(workshop__isnull=True) | Q(workshop_id=assignment.workshop_id)
+    return SessionAssignment.objects.filter(ahead, visible, status=AssignmentStatus.QUEUED).count() + 1
+
+
+def active_session_for_customer(*, customer: Customer) -> CustomerActiveSession | None:
+    session = (
+        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
+        .select_related(*_SESSION_RELATED)
+        .first()
+    )
+    if session is None:
+        return None
+    position = wait = None
+    if session.status == SessionStatus.PENDING:
+        assignment = SessionAssignment.objects.filter(session=session, status=AssignmentStatus.QUEUED).first()
+        if assignment is not None:
+            position = queue_position(assignment=assignment)
+            available = max(1, Mechanic.objects.filter(availability=Mechanic.Availability.AVAILABLE).count())
+            wait = median_queue_wait_seconds() * math.ceil(position / available)
+    return CustomerActiveSession(session=session, queue_position=position, estimated_wait_seconds=wait)
+
+
+HISTORY_GROUPS = {
+    "active": WORKING_STATUSES,
+    "completed": (SessionStatus.COMPLETED,),
+    "ended": FINAL_STATUSES,
+}
+
+
+def session_history(
+    *,
+    mechanic: Mechanic | None = None,
+    customer: Customer | None = None,
+    group: str | None = None,
+    search: str = "",
+    session_type: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Session]:
+    """Sessions of a mechanic or a customer, newest first, filtered for the history tabs."""
+    qs = Session.objects.select_related(*_SESSION_RELATED, "rating")
+    if mechanic is not None:
+        qs = qs.filter(mechanic=mechanic)
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if group:
+        qs = qs.filter(status__in=HISTORY_GROUPS[group])
+    if search.strip():
+        qs = qs.filter(customer__full_name__icontains=search.strip())
+    if session_type:
+        qs = qs.filter(type=session_type)
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def session_events(*, session: Session) -> QuerySet[SessionEvent]:
+    return SessionEvent.objects.filter(session=session).select_related("actor").order_by("id")
+
+
+def user_can_view_session(*, user, session: Session) -> bool:
+    """The session's customer, its (current) mechanic and staff may see it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if session.customer.user_id == user.pk:
+        return True
+    return session.mechanic_id is not None and session.mechanic.user_id == user.pk

@@ -1,0 +1,37 @@
+"""The only code that changes a session's state. Views, admin, API, webhooks and tasks call these."""
+
+from .credits import credit_balance, credits_grant, credits_spend
+from .factory import session_create
+from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
+from .lifecycle import (
+    session_accept,
+    session_cancel,
+    session_complete,
+    session_end_by_customer,
+    session_expire,
+    session_force_end_all,
+    session_promote,
+    session_release,
+    session_start,
+)
+from .refunds import payment_refund
+
+__all__ = [
+    "credit_balance",
+    "credits_grant",
+    "credits_spend",
+    "payment_refund",
+    "session_accept",
+    "session_cancel",
+    "session_complete",
+    "session_create",
+    "session_end_by_customer",
+    "session_expire",
+    "session_force_end_all",
+    "session_promote",
+    "session_release",
+    "session_start",
+    "sessions_expire_stale",
+    "sessions_promote_due",
+    "sessions_release_idle",
+]

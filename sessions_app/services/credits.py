@@ -1,0 +1,51 @@
+"""The credit ledger. Every change locks the customer row, so concurrent spends serialise and the
+balance (the sum of the entries) can never go below zero."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Sum
+
+from customers.models import CreditLedger, Customer
+from sessions_app.errors import DomainError
+
+
+def credit_balance(*, customer: Customer) -> int:
+    return CreditLedger.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def _lock_customer(customer: Customer) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer.pk)
+
+
+def credits_grant(
+    *,
+    customer: Customer,
+    amount: int,
+    actor: AbstractBaseUser | None = None,
+    note: str = "",
+    kind: str = CreditLedger.Kind.GRANT,
+) -> CreditLedger:
+    """Add credits (a grant by staff, a purchase, or a refund)."""
+    if amount <= 0:
+        raise DomainError("invalid_input", "Grant a positive number of credits.")
+    with transaction.atomic():
+        _lock_customer(customer)
+        return CreditLedger.objects.create(customer=customer, amount=amount, kind=kind, note=note, created_by=actor)
+
+
+def credits_spend(*, customer: Customer, amount: int, session=None, actor: AbstractBaseUser | None = None) -> CreditLedger:
+    """Take `amount` credits, or raise `insufficient_credits` without writing anything."""
+    with transaction.atomic():
+        _lock_customer(customer)
+        balance = credit_balance(customer=customer)
+        if balance < amount:
+            raise DomainError(
+                "insufficient_credits",
+                f"This plan costs {amount} credit{'s' if amount != 1 else ''} and you have {balance}. "
+                "Choose a free plan, pay by card, or ask us for more credits.",
+                balance=balance,
+                needed=amount,
+            )
+        return CreditLedger.objects.create(
+            customer=customer, amount=-amount, kind=CreditLedger.Kind.SPEND, session=session, created_by=actor
+        )

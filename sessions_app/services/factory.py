@@ -1,0 +1,101 @@
+"""The one factory: every session, free, credit or paid, is created here."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from customers.models import Customer, Intake
+from sessions_app.errors import DomainError
+from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent, SessionParticipant
+from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
+
+from .credits import credits_spend
+
+
+def active_session_error(customer: Customer) -> DomainError:
+    existing = Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).only("id", "type").first()
+    url = existing.get_absolute_url() if existing else "/customer/dashboard/"
+    return DomainError(
+        "active_session_exists",
+        "You already have an active session. Return to it, or end it before starting a new request.",
+        session_id=existing.pk if existing else None,
+        session_url=url,
+    )
+
+
+def _payment_method(plan: Plan, pay_with: str) -> str:
+    if plan.is_free:
+        return "free"
+    if pay_with == "credits" and plan.credit_cost:
+        return "credits"
+    if pay_with == "card" and plan.price_cents:
+        return "card"
+    raise DomainError("invalid_input", f"The {plan.name} plan cannot be paid with {pay_with or 'nothing'}.")
+
+
+def session_create(
+    *,
+    customer: Customer,
+    plan: Plan,
+    intake: Intake | None = None,
+    pay_with: str = "free",
+    urgent: bool = False,
+    scheduled_for: datetime | None = None,
+    stripe_checkout_id: str | None = None,
+    actor: AbstractBaseUser | None = None,
+) -> Session:
+    """Create a session with its customer participant, queued assignment (unless scheduled) and
+    `created` event; spend credits in the same transaction. Raises `active_session_exists` or
+    `insufficient_credits` and then writes nothing."""
+    method = _payment_method(plan, pay_with)
+    if method == "card" and not stripe_checkout_id:
+        raise DomainError("invalid_input", "A card session is created only from a completed Stripe checkout.")
+    now = timezone.now()
+    scheduled = bool(scheduled_for and scheduled_for > now + timedelta(minutes=settings.PROMOTE_BEFORE_MINUTES))
+    status = SessionStatus.SCHEDULED if scheduled else SessionStatus.PENDING
+    workshop_id = customer.workshop_id
+    try:
+        with transaction.atomic():
+            # The customer row lock serialises this customer's creates and credit spends; the
+            # partial unique index has the last word.
+            Customer.objects.select_for_update().get(pk=customer.pk)
+            if Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists():
+                raise active_session_error(customer)
+            session = Session.objects.create(
+                type=plan.session_type,
+                plan=plan,
+                payment_method=method,
+                status=status,
+                customer=customer,
+                intake=intake,
+                stripe_checkout_id=stripe_checkout_id,
+                urgent=urgent,
+                workshop_id=workshop_id,
+                scheduled_for=scheduled_for,
+                queued_at=None if scheduled else now,
+                duration_minutes=plan.duration_minutes,
+            )
+            if method == "credits":
+                credits_spend(customer=customer, amount=plan.credit_cost, session=session, actor=actor)
+            SessionParticipant.objects.create(
+                session=session, user_id=customer.user_id, role=SessionParticipant.Role.CUSTOMER
+            )
+            if not scheduled:
+                SessionAssignment.objects.create(
+                    session=session, urgent=urgent, workshop_id=workshop_id, queued_at=now
+                )
+            SessionEvent.objects.create(
+                session=session,
+                type="created",
+                actor=actor,
+                to_status=status,
+                data={"plan": plan.code, "payment_method": method, "urgent": urgent},
+            )
+    except IntegrityError as exc:
+        if Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists():
+            raise active_session_error(customer) from exc
+        raise
+    return session

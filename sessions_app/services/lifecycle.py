@@ -1,0 +1,310 @@
+"""Every lifecycle transition of SPEC §3. Each one: lock, check the guard on the locked rows,
+write, record the event, then notify after commit.
+
+Lock order, everywhere: mechanic, then session, then assignment, then customer. Keeping one
+order is what makes concurrent transitions deadlock-free.
+"""
+
+import math
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from mechanics.models import Mechanic
+from sessions_app.errors import DomainError, invalid_transition
+from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
+from sessions_app.notifications import notify_customer_after_commit
+from sessions_app.transitions import (
+    OPEN_ASSIGNMENT_STATUSES,
+    TRANSITIONS,
+    WORKING_STATUSES,
+    AssignmentStatus,
+    SessionStatus,
+    can,
+)
+
+from .refunds import refund_unstarted_session
+
+
+def _lock_session(session_id: int) -> Session:
+    try:
+        return Session.objects.select_for_update().get(pk=session_id)
+    except Session.DoesNotExist:
+        raise DomainError("not_found", "That session does not exist.") from None
+
+
+def _lock_open_assignment(session: Session) -> SessionAssignment | None:
+    return (
+        SessionAssignment.objects.select_for_update()
+        .filter(session=session, status__in=OPEN_ASSIGNMENT_STATUSES)
+        .first()
+    )
+
+
+def _move(
+    session: Session,
+    action: str,
+    *,
+    actor: AbstractBaseUser | None,
+    data: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+) -> SessionEvent:
+    """Apply `action` to the locked `session`: guard, write the fields, record the event."""
+    transition = TRANSITIONS[action]
+    if not can(action, session.status):
+        raise invalid_transition(action, session.status)
+    from_status = session.status
+    session.status = transition.target
+    changed = ["status", "updated_at"]
+    for name, value in (fields or {}).items():
+        setattr(session, name, value)
+        changed.append(name)
+    session.save(update_fields=changed)
+    return SessionEvent.objects.create(
+        session=session,
+        type=transition.event,
+        actor=actor,
+        from_status=from_status,
+        to_status=session.status,
+        data=data or {},
+    )
+
+
+def _close_assignment(session: Session, status: str) -> SessionAssignment | None:
+    assignment = _lock_open_assignment(session)
+    if assignment is not None:
+        assignment.status = status
+        assignment.closed_at = timezone.now()
+        assignment.save(update_fields=["status", "closed_at"])
+    return assignment
+
+
+def _requeue(session: Session) -> SessionAssignment:
+    """A new queued assignment at the session's original place in the queue."""
+    return SessionAssignment.objects.create(
+        session=session,
+        urgent=session.urgent,
+        workshop_id=session.workshop_id,
+        queued_at=session.queued_at or timezone.now(),
+    )
+
+
+def _require_mechanic(session: Session, mechanic: Mechanic | None, action: str) -> None:
+    if mechanic is not None and session.mechanic_id != mechanic.pk:
+        raise DomainError("forbidden", f"Only the mechanic assigned to this session can {action} it.")
+
+
+def _user_of(mechanic: Mechanic | None) -> Any:
+    return mechanic.user if mechanic is not None else None
+
+
+# --- promote, accept, start ------------------------------------------------------------------
+
+
+def session_promote(*, session: Session) -> Session:
+    """System: a scheduled session enters the queue (15 min before its time)."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        now = timezone.now()
+        _move(locked, "promote", actor=None, fields={"queued_at": now})
+        _requeue(locked)
+    return locked
+
+
+def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Session:
+    """A mechanic claims a queued assignment. Exactly one of many concurrent callers wins."""
+    with transaction.atomic():
+        mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
+        session_id = SessionAssignment.objects.filter(pk=assignment.pk).values_list("session_id", flat=True).first()
+        if session_id is None:
+            raise DomainError("not_found", "That request does not exist.")
+        session = _lock_session(session_id)
+        locked = SessionAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status != AssignmentStatus.QUEUED or not can("accept", session.status):
+            raise DomainError(
+                "already_taken", "Another mechanic just took this request. The queue has been refreshed."
+            )
+        if locked.workshop_id is not None and locked.workshop_id != mech.workshop_id:
+            raise DomainError("not_found", "That request does not exist.")
+        active = Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES).count()
+        if active >= mech.max_active_sessions:
+            raise DomainError(
+                "at_capacity",
+                f"You have {active} active session{'s' if active != 1 else ''} assigned to you. Complete or "
+                "cancel your current work before accepting new requests.",
+                active=active,
+                capacity=mech.max_active_sessions,
+            )
+        now = timezone.now()
+        locked.status = AssignmentStatus.ACCEPTED
+        locked.mechanic = mech
+        locked.accepted_at = now
+        locked.save(update_fields=["status", "mechanic", "accepted_at"])
+        _move(
+            session,
+            "accept",
+            actor=mech.user,
+            data={"mechanic_id": mech.pk, "assignment_id": locked.pk},
+            fields={"mechanic": mech},
+        )
+        SessionParticipant.objects.update_or_create(
+            session=session,
+            user_id=mech.user_id,
+            defaults={"role": SessionParticipant.Role.MECHANIC, "left_at": None},
+        )
+        notify_customer_after_commit(session.pk, "accepted")
+    return session
+
+
+def session_start(*, session: Session, mechanic: Mechanic | None) -> Session:
+    """The assigned mechanic goes live (mechanic=None: staff)."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        _require_mechanic(locked, mechanic, "start")
+        _move(locked, "start", actor=_user_of(mechanic), fields={"started_at": timezone.now()})
+    return locked
+
+
+# --- release ---------------------------------------------------------------------------------
+
+
+def _release_locked(session: Session, *, actor: AbstractBaseUser | None, reason: str) -> None:
+    mechanic_id = session.mechanic_id
+    if not can("release", session.status):
+        raise invalid_transition("release", session.status)
+    _close_assignment(session, AssignmentStatus.RELEASED)
+    _move(
+        session,
+        "release",
+        actor=actor,
+        data={"mechanic_id": mechanic_id, "reason": reason},
+        fields={"mechanic": None},
+    )
+    _requeue(session)
+    if mechanic_id is not None:
+        SessionParticipant.objects.filter(
+            session=session, role=SessionParticipant.Role.MECHANIC, left_at=None
+        ).update(left_at=timezone.now())
+    notify_customer_after_commit(session.pk, "released")
+
+
+def session_release(
+    *, session: Session, mechanic: Mechanic | None, reason: str = "mechanic", accepted_before=None
+) -> Session:
+    """Back to the queue at its original place ("Cancel / Unlock"); mechanic=None: system or staff.
+    With `accepted_before` (the idle sweep), only if the current acceptance is that old."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        _require_mechanic(locked, mechanic, "release")
+        if accepted_before is not None:
+            open_assignment = _lock_open_assignment(locked)
+            accepted_at = open_assignment.accepted_at if open_assignment else None
+            if accepted_at is None or accepted_at >= accepted_before:
+                raise invalid_transition("release", locked.status)
+        _release_locked(locked, actor=_user_of(mechanic), reason=reason)
+    return locked
+
+
+# --- complete, end ---------------------------------------------------------------------------
+
+
+def _complete_locked(session: Session, *, actor: AbstractBaseUser | None, summary: str, by: str) -> None:
+    if not can("complete", session.status):
+        raise invalid_transition("complete", session.status)
+    now = timezone.now()
+    started = session.started_at or now
+    minutes = max(1, math.ceil((now - started).total_seconds() / 60))
+    _close_assignment(session, AssignmentStatus.COMPLETED)
+    fields: dict[str, Any] = {"ended_at": now, "duration_minutes": minutes}
+    if summary.strip():
+        fields["summary"] = summary.strip()
+    _move(session, "complete", actor=actor, data={"by": by}, fields=fields)
+    SessionParticipant.objects.filter(session=session, left_at=None).update(left_at=now)
+    notify_customer_after_commit(session.pk, "completed")
+
+
+def session_complete(*, session: Session, mechanic: Mechanic | None, summary: str = "") -> Session:
+    """The assigned mechanic completes a live session with a summary of the findings."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        _require_mechanic(locked, mechanic, "complete")
+        _complete_locked(locked, actor=_user_of(mechanic), summary=summary, by="mechanic")
+    return locked
+
+
+def session_end_by_customer(*, session: Session, user: AbstractBaseUser) -> Session:
+    """The customer's "End Session": completes a live session, cancels one that is not live yet."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        if locked.status == SessionStatus.LIVE:
+            _complete_locked(locked, actor=user, summary="", by="customer")
+        else:
+            _cancel_locked(locked, actor=user, reason="customer")
+    return locked
+
+
+# --- cancel, expire --------------------------------------------------------------------------
+
+
+def _cancel_locked(session: Session, *, actor: AbstractBaseUser | None, reason: str) -> None:
+    if not can("cancel", session.status):
+        raise invalid_transition("cancel", session.status)
+    _close_assignment(session, AssignmentStatus.CANCELLED)
+    _move(session, "cancel", actor=actor, data={"reason": reason}, fields={"ended_at": timezone.now()})
+    SessionParticipant.objects.filter(session=session, left_at=None).update(left_at=timezone.now())
+    refund_unstarted_session(session, actor=actor)
+
+
+def session_cancel(*, session: Session, user: AbstractBaseUser | None, reason: str = "customer") -> Session:
+    """The customer or staff cancel a session that has not gone live; it is refunded."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        _cancel_locked(locked, actor=user, reason=reason)
+    return locked
+
+
+def session_expire(*, session: Session, queued_before=None) -> Session:
+    """System: a pending/waiting session that sat too long ends as expired and is refunded.
+    With `queued_before`, the age is re-checked on the locked row (for the scheduled job)."""
+    with transaction.atomic():
+        locked = _lock_session(session.pk)
+        if queued_before is not None and (locked.queued_at is None or locked.queued_at >= queued_before):
+            raise invalid_transition("expire", locked.status)
+        _close_assignment(locked, AssignmentStatus.EXPIRED)
+        _move(locked, "expire", actor=None, fields={"ended_at": timezone.now()})
+        refund_unstarted_session(locked, actor=None)
+    return locked
+
+
+# --- force end all ---------------------------------------------------------------------------
+
+
+def session_force_end_all(*, mechanic: Mechanic) -> dict[str, int]:
+    """Emergency exit: release the mechanic's waiting sessions, complete the live ones."""
+    counts = {"released": 0, "completed": 0}
+    with transaction.atomic():
+        mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
+        ids = list(
+            Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES).order_by("id").values_list("id", flat=True)
+        )
+        for session_id in ids:
+            session = _lock_session(session_id)
+            if session.mechanic_id != mech.pk or session.status not in WORKING_STATUSES:
+                continue
+            SessionEvent.objects.create(
+                session=session,
+                type="force_ended",
+                actor=mech.user,
+                from_status=session.status,
+                to_status=session.status,
+                data={"mechanic_id": mech.pk},
+            )
+            if session.status == SessionStatus.WAITING:
+                _release_locked(session, actor=mech.user, reason="force_end")
+                counts["released"] += 1
+            else:
+                _complete_locked(session, actor=mech.user, summary="", by="force_end")
+                counts["completed"] += 1
+    return counts

@@ -1,0 +1,75 @@
+"""The session lifecycle as data (SPEC §3).
+
+One table says which status may follow which. The services guard with it, the admin
+offers its actions from it and the templates show buttons from it.
+"""
+
+from dataclasses import dataclass
+
+from django.db import models
+
+
+class SessionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SCHEDULED = "scheduled", "Scheduled"
+    WAITING = "waiting", "Waiting"
+    LIVE = "live", "Live"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class AssignmentStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    ACCEPTED = "accepted", "Accepted"
+    RELEASED = "released", "Released"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class SessionType(models.TextChoices):
+    CHAT = "chat", "Chat"
+    VIDEO = "video", "Video"
+    DIAGNOSTIC = "diagnostic", "Diagnostic"
+
+
+S = SessionStatus
+ACTIVE_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED, S.WAITING, S.LIVE)
+WORKING_STATUSES: tuple[str, ...] = (S.WAITING, S.LIVE)  # count against mechanic capacity
+UNASSIGNED_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED)
+FINAL_STATUSES: tuple[str, ...] = (S.COMPLETED, S.CANCELLED, S.EXPIRED)
+OPEN_ASSIGNMENT_STATUSES: tuple[str, ...] = (AssignmentStatus.QUEUED, AssignmentStatus.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[str]
+    target: str
+    event: str
+    label: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in (
+        Transition("promote", frozenset({S.SCHEDULED}), S.PENDING, "promoted", "Promote to queue"),
+        Transition("accept", frozenset({S.PENDING}), S.WAITING, "accepted", "Accept"),
+        Transition("start", frozenset({S.WAITING}), S.LIVE, "started", "Start Session"),
+        Transition("release", frozenset({S.WAITING}), S.PENDING, "released", "Cancel / Unlock"),
+        Transition("complete", frozenset({S.LIVE}), S.COMPLETED, "completed", "Complete"),
+        Transition("cancel", frozenset({S.PENDING, S.SCHEDULED, S.WAITING}), S.CANCELLED, "cancelled", "Cancel"),
+        Transition("expire", frozenset({S.PENDING, S.WAITING}), S.EXPIRED, "expired", "Expire"),
+    )
+}
+
+
+def can(action: str, status: str) -> bool:
+    """True when `action` is allowed from `status`."""
+    return status in TRANSITIONS[action].sources
+
+
+def actions_from(status: str) -> list[str]:
+    """The transitions allowed from `status`, in table order."""
+    return [name for name, t in TRANSITIONS.items() if status in t.sources]
