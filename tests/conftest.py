@@ -23,3 +23,10 @@ def on_postgres():
 
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/e2e/ is a browser test (`-m "not e2e"` leaves them out)."""
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)

@@ -1,0 +1,111 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import render
+
+from sessions_app.errors import DomainError
+from sessions_app.services import credit_balance, credits_grant
+
+from .models import CreditLedger, Customer, Intake, IntakeAttachment, Payment, StripeEvent, Waiver
+
+
+class GrantCreditsForm(forms.Form):
+    amount = forms.IntegerField(min_value=1, max_value=1000, initial=1)
+    note = forms.CharField(max_length=200, required=False)
+
+
+@admin.action(description="Grant credits…")
+def grant_credits(modeladmin, request, queryset):
+    form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        for customer in queryset:
+            try:
+                credits_grant(
+                    customer=customer, amount=form.cleaned_data["amount"], actor=request.user,
+                    note=form.cleaned_data["note"] or "Granted by staff",
+                )
+            except DomainError as exc:
+                modeladmin.message_user(request, f"{customer}: {exc.detail}", messages.ERROR)
+        modeladmin.message_user(
+            request, f"Granted {form.cleaned_data['amount']} credit(s) to {queryset.count()} customer(s).", messages.SUCCESS
+        )
+        return None
+    return render(
+        request,
+        "admin/grant_credits.html",
+        {**modeladmin.admin_site.each_context(request), "customers": queryset, "form": form,
+         "title": "Grant credits", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+    )
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "user", "phone", "workshop", "balance")
+    list_filter = ("workshop",)
+    search_fields = ("full_name", "user__username", "user__email", "phone")
+    list_select_related = ("user", "workshop")
+    actions = (grant_credits,)
+
+    @admin.display(description="Credits")
+    def balance(self, obj: Customer) -> int:
+        return credit_balance(customer=obj)
+
+
+class AttachmentInline(admin.TabularInline):
+    model = IntakeAttachment
+    extra = 0
+    readonly_fields = ("original_name", "content_type", "size", "created_at")
+    fields = readonly_fields
+    can_delete = False
+
+
+@admin.register(Intake)
+class IntakeAdmin(admin.ModelAdmin):
+    list_display = ("id", "customer", "vehicle", "plan", "pay_with", "urgent", "created_at")
+    list_filter = ("plan", "pay_with", "urgent", "created_at")
+    search_fields = ("customer__full_name", "vin", "vehicle_make", "vehicle_model", "concern")
+    list_select_related = ("customer", "plan")
+    inlines = (AttachmentInline,)
+
+
+@admin.register(Waiver)
+class WaiverAdmin(admin.ModelAdmin):
+    list_display = ("intake", "full_name", "version", "agreed", "signed_at", "ip_address")
+    list_filter = ("version", "agreed")
+    search_fields = ("full_name", "intake__customer__full_name")
+    readonly_fields = ("intake", "version", "full_name", "agreed", "signed_at", "ip_address", "user_agent")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(CreditLedger)
+class CreditLedgerAdmin(ReadOnlyAdmin):
+    """Entries are written by the credit services (use the customer's "Grant credits" action)."""
+
+    list_display = ("created_at", "customer", "amount", "kind", "session", "note", "created_by")
+    list_filter = ("kind", "created_at")
+    search_fields = ("customer__full_name", "customer__user__username", "note")
+    list_select_related = ("customer", "session", "created_by")
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ("checkout_id", "customer", "amount", "currency", "status", "session", "created_at", "refunded_at")
+    list_filter = ("status", "currency", "created_at")
+    search_fields = ("checkout_id", "payment_intent", "customer__full_name")
+    list_select_related = ("customer", "session")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "type", "received_at")
+    list_filter = ("type",)
+    search_fields = ("event_id",)

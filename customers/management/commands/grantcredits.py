@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from customers.models import Customer
+from sessions_app.errors import DomainError
+from sessions_app.services import credit_balance, credits_grant
+
+
+class Command(BaseCommand):
+    help = "Grant N credits to a customer."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("amount", type=int)
+        parser.add_argument("--note", default="Granted by operator")
+
+    def handle(self, *args, **opts):
+        customer = Customer.objects.filter(user__username=opts["username"]).first()
+        if customer is None:
+            raise CommandError(f"No customer with username {opts['username']!r}.")
+        try:
+            credits_grant(customer=customer, amount=opts["amount"], note=opts["note"])
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
+        balance = credit_balance(customer=customer)
+        self.stdout.write(self.style.SUCCESS(f"Granted {opts['amount']} credit(s) to {customer.user.username}; balance {balance}."))

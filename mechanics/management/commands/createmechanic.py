@@ -1,0 +1,29 @@
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from mechanics.services import mechanic_create, workshop_get_or_create
+
+
+class Command(BaseCommand):
+    help = "Create a mechanic account (mechanics never sign up themselves)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--password", required=True)
+        parser.add_argument("--workshop", default="", help="Workshop name (created if missing)")
+        parser.add_argument("--capacity", type=int, default=1, help="max_active_sessions (default 1)")
+        parser.add_argument("--name", default="", help="Display name")
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args, **opts):
+        if get_user_model().objects.filter(username=opts["username"]).exists():
+            raise CommandError(f"User {opts['username']!r} already exists.")
+        if opts["capacity"] < 1:
+            raise CommandError("--capacity must be at least 1.")
+        workshop = workshop_get_or_create(name=opts["workshop"]) if opts["workshop"] else None
+        mechanic = mechanic_create(
+            username=opts["username"], password=opts["password"], display_name=opts["name"], email=opts["email"],
+            workshop=workshop, capacity=opts["capacity"],
+        )
+        where = f" at {workshop}" if workshop else ""
+        self.stdout.write(self.style.SUCCESS(f"Created mechanic {mechanic.user.username}{where} (capacity {opts['capacity']})."))

@@ -1,0 +1,154 @@
+"""Staff see everything; status is never an editable field. Actions call the lifecycle services."""
+
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from .errors import DomainError
+from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
+from .services import session_cancel, session_expire, session_release
+from .transitions import can
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "session_type", "duration_minutes", "price_display", "credit_cost", "active")
+    list_filter = ("session_type", "active")
+    search_fields = ("code", "name")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class ParticipantInline(ReadOnlyInline):
+    model = SessionParticipant
+    fields = ("user", "role", "joined_at", "left_at")
+    readonly_fields = fields
+
+
+class AssignmentInline(ReadOnlyInline):
+    model = SessionAssignment
+    fields = ("status", "mechanic", "workshop", "urgent", "queued_at", "accepted_at", "closed_at")
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = SessionEvent
+    fields = ("created_at", "type", "from_status", "to_status", "actor", "data")
+    readonly_fields = fields
+    ordering = ("id",)
+
+
+def _apply(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, action: str, move: Callable
+) -> None:
+    done, refused = 0, []
+    for session in queryset:
+        if not can(action, session.status):
+            refused.append(f"#{session.pk} is {session.status}")
+            continue
+        try:
+            move(session)
+            done += 1
+        except DomainError as exc:
+            refused.append(f"#{session.pk}: {exc.detail}")
+    if done:
+        modeladmin.message_user(request, f"{action.capitalize()}: {done} session(s) done.", messages.SUCCESS)
+    if refused:
+        modeladmin.message_user(request, f"Not {action}d: " + "; ".join(refused), messages.WARNING)
+
+
+@admin.action(description="Release to the queue (keeps its place)")
+def release_sessions(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, "release", lambda s: session_release(session=s, mechanic=None, reason="staff"))
+
+
+@admin.action(description="Cancel (refunds if it never went live)")
+def cancel_sessions(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, "cancel", lambda s: session_cancel(session=s, user=request.user, reason="staff"))
+
+
+@admin.action(description="Expire now (refunds if it never went live)")
+def expire_sessions(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, "expire", lambda s: session_expire(session=s))
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("id", "type", "status", "customer", "mechanic", "plan", "payment_method", "urgent", "created_at")
+    list_filter = ("status", "type", "payment_method", "urgent", "plan", "created_at")
+    search_fields = ("id", "customer__full_name", "customer__user__username", "mechanic__display_name", "stripe_checkout_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("customer", "mechanic", "plan")
+    actions = (release_sessions, cancel_sessions, expire_sessions)
+    inlines = (ParticipantInline, AssignmentInline, EventInline)
+    readonly_fields = (
+        "type", "plan", "payment_method", "status", "customer", "mechanic", "intake", "stripe_checkout_id",
+        "urgent", "workshop", "scheduled_for", "queued_at", "started_at", "ended_at", "duration_minutes",
+        "created_at", "updated_at",
+    )
+    fields = readonly_fields + ("summary", "metadata")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sessions are created only by the factory (the customer flow)
+
+
+@admin.register(SessionAssignment)
+class SessionAssignmentAdmin(admin.ModelAdmin):
+    list_display = ("id", "session", "status", "mechanic", "workshop", "urgent", "queued_at", "accepted_at", "closed_at")
+    list_filter = ("status", "urgent", "workshop")
+    search_fields = ("session__id", "mechanic__display_name")
+    list_select_related = ("session", "mechanic", "workshop")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "session", "type", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("type", "to_status", "created_at")
+    search_fields = ("session__id", "actor__username", "type")
+    list_select_related = ("session", "actor")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SessionMessage)
+class SessionMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "session", "sender", "created_at")
+    search_fields = ("session__id", "sender__username", "body")
+    list_select_related = ("session", "sender")
+    readonly_fields = ("session", "sender", "created_at")
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ("session", "stars", "created_at")
+    list_filter = ("stars",)
+    search_fields = ("session__id", "comment")
+    readonly_fields = ("session",)
