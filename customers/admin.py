@@ -20,20 +20,29 @@ def grant_credits(modeladmin, request, queryset):
         for customer in queryset:
             try:
                 credits_grant(
-                    customer=customer, amount=form.cleaned_data["amount"], actor=request.user,
+                    customer=customer,
+                    amount=form.cleaned_data["amount"],
+                    actor=request.user,
                     note=form.cleaned_data["note"] or "Granted by staff",
                 )
             except DomainError as exc:
                 modeladmin.message_user(request, f"{customer}: {exc.detail}", messages.ERROR)
         modeladmin.message_user(
-            request, f"Granted {form.cleaned_data['amount']} credit(s) to {queryset.count()} customer(s).", messages.SUCCESS
+            request,
+            f"Granted {form.cleaned_data['amount']} credit(s) to {queryset.count()} customer(s).",
+            messages.SUCCESS,
         )
         return None
     return render(
         request,
         "admin/grant_credits.html",
-        {**modeladmin.admin_site.each_context(request), "customers": queryset, "form": form,
-         "title": "Grant credits", "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+        {
+            **modeladmin.admin_site.each_context(request),
+            "customers": queryset,
+            "form": form,
+            "title": "Grant credits",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        },
     )
 
 
@@ -98,7 +107,16 @@ class CreditLedgerAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ("checkout_id", "customer", "amount", "currency", "status", "session", "created_at", "refunded_at")
+    list_display = (
+        "checkout_id",
+        "customer",
+        "amount",
+        "currency",
+        "status",
+        "session",
+        "created_at",
+        "refunded_at",
+    )
     list_filter = ("status", "currency", "created_at")
     search_fields = ("checkout_id", "payment_intent", "customer__full_name")
     list_select_related = ("customer", "session")

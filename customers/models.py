@@ -97,7 +97,11 @@ class CreditLedger(models.Model):
     amount = models.IntegerField(help_text="Signed number of credits: positive adds, negative spends.")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     session = models.ForeignKey(
-        "sessions_app.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="credit_entries"
+        "sessions_app.Session",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credit_entries",
     )
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -119,7 +123,9 @@ class Payment(models.Model):
         REFUNDED = "refunded", "Refunded"
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
-    intake = models.ForeignKey(Intake, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments")
+    intake = models.ForeignKey(
+        Intake, null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
+    )
     session = models.ForeignKey(
         "sessions_app.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="payments"
     )

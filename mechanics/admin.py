@@ -16,13 +16,22 @@ def force_end_all(modeladmin, request, queryset):
     for mechanic in queryset:
         counts = session_force_end_all(mechanic=mechanic)
         modeladmin.message_user(
-            request, f"{mechanic}: released {counts['released']}, completed {counts['completed']}.", messages.SUCCESS
+            request,
+            f"{mechanic}: released {counts['released']}, completed {counts['completed']}.",
+            messages.SUCCESS,
         )
 
 
 @admin.register(Mechanic)
 class MechanicAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "user", "workshop", "max_active_sessions", "availability", "email_notifications")
+    list_display = (
+        "display_name",
+        "user",
+        "workshop",
+        "max_active_sessions",
+        "availability",
+        "email_notifications",
+    )
     list_filter = ("workshop", "availability", "email_notifications")
     search_fields = ("display_name", "user__username", "user__email")
     list_select_related = ("user", "workshop")

@@ -19,15 +19,21 @@ class Mechanic(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mechanic")
     display_name = models.CharField(max_length=120)
-    workshop = models.ForeignKey(Workshop, null=True, blank=True, on_delete=models.SET_NULL, related_name="mechanics")
+    workshop = models.ForeignKey(
+        Workshop, null=True, blank=True, on_delete=models.SET_NULL, related_name="mechanics"
+    )
     max_active_sessions = models.PositiveSmallIntegerField(default=1)
-    availability = models.CharField(max_length=12, choices=Availability.choices, default=Availability.AVAILABLE)
+    availability = models.CharField(
+        max_length=12, choices=Availability.choices, default=Availability.AVAILABLE
+    )
     email_notifications = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["display_name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(max_active_sessions__gte=1), name="mechanic_capacity_at_least_one")
+            models.CheckConstraint(
+                condition=models.Q(max_active_sessions__gte=1), name="mechanic_capacity_at_least_one"
+            )
         ]
 
     def __str__(self) -> str:

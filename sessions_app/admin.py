@@ -14,7 +14,15 @@ from .transitions import can
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "session_type", "duration_minutes", "price_display", "credit_cost", "active")
+    list_display = (
+        "code",
+        "name",
+        "session_type",
+        "duration_minutes",
+        "price_display",
+        "credit_cost",
+        "active",
+    )
     list_filter = ("session_type", "active")
     search_fields = ("code", "name")
 
@@ -71,12 +79,24 @@ def _apply(
 
 @admin.action(description="Release to the queue (keeps its place)")
 def release_sessions(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, "release", lambda s: session_release(session=s, mechanic=None, reason="staff"))
+    _apply(
+        modeladmin,
+        request,
+        queryset,
+        "release",
+        lambda s: session_release(session=s, mechanic=None, reason="staff"),
+    )
 
 
 @admin.action(description="Cancel (refunds if it never went live)")
 def cancel_sessions(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, "cancel", lambda s: session_cancel(session=s, user=request.user, reason="staff"))
+    _apply(
+        modeladmin,
+        request,
+        queryset,
+        "cancel",
+        lambda s: session_cancel(session=s, user=request.user, reason="staff"),
+    )
 
 
 @admin.action(description="Expire now (refunds if it never went live)")
@@ -86,17 +106,47 @@ def expire_sessions(modeladmin, request, queryset):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "type", "status", "customer", "mechanic", "plan", "payment_method", "urgent", "created_at")
+    list_display = (
+        "id",
+        "type",
+        "status",
+        "customer",
+        "mechanic",
+        "plan",
+        "payment_method",
+        "urgent",
+        "created_at",
+    )
     list_filter = ("status", "type", "payment_method", "urgent", "plan", "created_at")
-    search_fields = ("id", "customer__full_name", "customer__user__username", "mechanic__display_name", "stripe_checkout_id")
+    search_fields = (
+        "id",
+        "customer__full_name",
+        "customer__user__username",
+        "mechanic__display_name",
+        "stripe_checkout_id",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("customer", "mechanic", "plan")
     actions = (release_sessions, cancel_sessions, expire_sessions)
     inlines = (ParticipantInline, AssignmentInline, EventInline)
     readonly_fields = (
-        "type", "plan", "payment_method", "status", "customer", "mechanic", "intake", "stripe_checkout_id",
-        "urgent", "workshop", "scheduled_for", "queued_at", "started_at", "ended_at", "duration_minutes",
-        "created_at", "updated_at",
+        "type",
+        "plan",
+        "payment_method",
+        "status",
+        "customer",
+        "mechanic",
+        "intake",
+        "stripe_checkout_id",
+        "urgent",
+        "workshop",
+        "scheduled_for",
+        "queued_at",
+        "started_at",
+        "ended_at",
+        "duration_minutes",
+        "created_at",
+        "updated_at",
     )
     fields = readonly_fields + ("summary", "metadata")
 
@@ -106,7 +156,17 @@ class SessionAdmin(admin.ModelAdmin):
 
 @admin.register(SessionAssignment)
 class SessionAssignmentAdmin(admin.ModelAdmin):
-    list_display = ("id", "session", "status", "mechanic", "workshop", "urgent", "queued_at", "accepted_at", "closed_at")
+    list_display = (
+        "id",
+        "session",
+        "status",
+        "mechanic",
+        "workshop",
+        "urgent",
+        "queued_at",
+        "accepted_at",
+        "closed_at",
+    )
     list_filter = ("status", "urgent", "workshop")
     search_fields = ("session__id", "mechanic__display_name")
     list_select_related = ("session", "mechanic", "workshop")

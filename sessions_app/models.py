@@ -73,7 +73,9 @@ class Session(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(status__in=ACTIVE_STATUSES), name="one_active_session_per_customer"
+                fields=["customer"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="one_active_session_per_customer",
             ),
             models.CheckConstraint(
                 condition=(
@@ -108,7 +110,9 @@ class SessionParticipant(models.Model):
         MECHANIC = "mechanic", "Mechanic"
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_participations"
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
@@ -123,7 +127,9 @@ class SessionParticipant(models.Model):
 
 class SessionAssignment(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="assignments")
-    status = models.CharField(max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.QUEUED
+    )
     mechanic = models.ForeignKey(
         "mechanics.Mechanic", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
     )
@@ -141,12 +147,16 @@ class SessionAssignment(models.Model):
         ordering = ["-urgent", "queued_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session"], condition=Q(status__in=OPEN_ASSIGNMENT_STATUSES), name="one_open_assignment_per_session"
+                fields=["session"],
+                condition=Q(status__in=OPEN_ASSIGNMENT_STATUSES),
+                name="one_open_assignment_per_session",
             ),
         ]
         indexes = [
             models.Index(
-                fields=["-urgent", "queued_at", "id"], condition=Q(status="queued"), name="assignment_queue_order"
+                fields=["-urgent", "queued_at", "id"],
+                condition=Q(status="queued"),
+                name="assignment_queue_order",
             ),
             models.Index(fields=["status", "accepted_at"], name="assignment_status_accepted"),
         ]
@@ -181,7 +191,9 @@ class SessionEvent(models.Model):
 
 class SessionMessage(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_messages")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_messages"
+    )
     body = models.TextField(max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -201,7 +213,9 @@ class Rating(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5")]
+        constraints = [
+            models.CheckConstraint(condition=Q(stars__gte=1, stars__lte=5), name="rating_stars_1_to_5")
+        ]
 
     def __str__(self) -> str:
         return f"{self.stars}★ for #{self.session_id}"

@@ -12,7 +12,9 @@ def _enqueue(func_path: str, *args) -> None:
 
 def notify_customer_after_commit(session_id: int, kind: str) -> None:
     """Email the session's customer about `kind` (accepted, released, completed, refunded)."""
-    transaction.on_commit(partial(_enqueue, "sessions_app.tasks.send_customer_email", session_id, kind), robust=True)
+    transaction.on_commit(
+        partial(_enqueue, "sessions_app.tasks.send_customer_email", session_id, kind), robust=True
+    )
 
 
 def refund_payment_after_commit(payment_id: int) -> None:

@@ -3,14 +3,38 @@
 from .models import Plan
 
 DEFAULT_PLANS = [
-    {"code": "free-chat", "name": "Free Chat", "session_type": "chat", "duration_minutes": 10,
-     "price_cents": 0, "credit_cost": 0},
-    {"code": "quick-chat", "name": "Quick Chat", "session_type": "chat", "duration_minutes": 15,
-     "price_cents": 999, "credit_cost": 1},
-    {"code": "video-30", "name": "Video Call (30 min)", "session_type": "video", "duration_minutes": 30,
-     "price_cents": 2999, "credit_cost": 3},
-    {"code": "diagnostic-45", "name": "Full Diagnostic (45 min)", "session_type": "diagnostic",
-     "duration_minutes": 45, "price_cents": 4999, "credit_cost": 5},
+    {
+        "code": "free-chat",
+        "name": "Free Chat",
+        "session_type": "chat",
+        "duration_minutes": 10,
+        "price_cents": 0,
+        "credit_cost": 0,
+    },
+    {
+        "code": "quick-chat",
+        "name": "Quick Chat",
+        "session_type": "chat",
+        "duration_minutes": 15,
+        "price_cents": 999,
+        "credit_cost": 1,
+    },
+    {
+        "code": "video-30",
+        "name": "Video Call (30 min)",
+        "session_type": "video",
+        "duration_minutes": 30,
+        "price_cents": 2999,
+        "credit_cost": 3,
+    },
+    {
+        "code": "diagnostic-45",
+        "name": "Full Diagnostic (45 min)",
+        "session_type": "diagnostic",
+        "duration_minutes": 45,
+        "price_cents": 4999,
+        "credit_cost": 5,
+    },
 ]
 
 

@@ -37,7 +37,9 @@ SUBJECTS = {
 
 
 def send_customer_email(session_id: int, kind: str) -> bool:
-    session = Session.objects.select_related("customer__user", "mechanic", "plan").filter(pk=session_id).first()
+    session = (
+        Session.objects.select_related("customer__user", "mechanic", "plan").filter(pk=session_id).first()
+    )
     if session is None or not session.customer.user.email:
         return False
     mechanic = session.mechanic.display_name if session.mechanic else "your mechanic"

@@ -59,7 +59,9 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("start", frozenset({S.WAITING}), S.LIVE, "started", "Start Session"),
         Transition("release", frozenset({S.WAITING}), S.PENDING, "released", "Cancel / Unlock"),
         Transition("complete", frozenset({S.LIVE}), S.COMPLETED, "completed", "Complete"),
-        Transition("cancel", frozenset({S.PENDING, S.SCHEDULED, S.WAITING}), S.CANCELLED, "cancelled", "Cancel"),
+        Transition(
+            "cancel", frozenset({S.PENDING, S.SCHEDULED, S.WAITING}), S.CANCELLED, "cancelled", "Cancel"
+        ),
         Transition("expire", frozenset({S.PENDING, S.WAITING}), S.EXPIRED, "expired", "Expire"),
     )
 }

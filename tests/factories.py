@@ -19,26 +19,50 @@ def plan(code: str = "free-chat") -> Plan:
     return Plan.objects.get(code=code)
 
 
-def make_customer(username: str | None = None, *, credits: int = 0, workshop: Workshop | None = None,
-                  full_name: str = "") -> Customer:
+def make_customer(
+    username: str | None = None, *, credits: int = 0, workshop: Workshop | None = None, full_name: str = ""
+) -> Customer:
     username = username or f"customer{next(_seq)}"
     return customer_create(
-        username=username, password=PASSWORD, full_name=full_name or f"{username.capitalize()} Driver",
-        email=f"{username}@example.com", credits=credits, workshop=workshop,
+        username=username,
+        password=PASSWORD,
+        full_name=full_name or f"{username.capitalize()} Driver",
+        email=f"{username}@example.com",
+        credits=credits,
+        workshop=workshop,
     )
 
 
-def make_mechanic(username: str | None = None, *, capacity: int = 1, workshop: Workshop | None = None) -> Mechanic:
+def make_mechanic(
+    username: str | None = None, *, capacity: int = 1, workshop: Workshop | None = None
+) -> Mechanic:
     username = username or f"mechanic{next(_seq)}"
-    return mechanic_create(username=username, password=PASSWORD, email=f"{username}@example.com",
-                           workshop=workshop, capacity=capacity)
+    return mechanic_create(
+        username=username,
+        password=PASSWORD,
+        email=f"{username}@example.com",
+        workshop=workshop,
+        capacity=capacity,
+    )
 
 
-def make_session(customer: Customer | None = None, *, plan_code: str = "free-chat", pay_with: str = "free",
-                 urgent: bool = False, **kwargs) -> Session:
+def make_session(
+    customer: Customer | None = None,
+    *,
+    plan_code: str = "free-chat",
+    pay_with: str = "free",
+    urgent: bool = False,
+    **kwargs,
+) -> Session:
     customer = customer or make_customer()
-    return session_create(customer=customer, plan=plan(plan_code), pay_with=pay_with, urgent=urgent,
-                          actor=customer.user, **kwargs)
+    return session_create(
+        customer=customer,
+        plan=plan(plan_code),
+        pay_with=pay_with,
+        urgent=urgent,
+        actor=customer.user,
+        **kwargs,
+    )
 
 
 def open_assignment(session: Session):

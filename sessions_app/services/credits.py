@@ -30,10 +30,14 @@ def credits_grant(
         raise DomainError("invalid_input", "Grant a positive number of credits.")
     with transaction.atomic():
         _lock_customer(customer)
-        return CreditLedger.objects.create(customer=customer, amount=amount, kind=kind, note=note, created_by=actor)
+        return CreditLedger.objects.create(
+            customer=customer, amount=amount, kind=kind, note=note, created_by=actor
+        )
 
 
-def credits_spend(*, customer: Customer, amount: int, session=None, actor: AbstractBaseUser | None = None) -> CreditLedger:
+def credits_spend(
+    *, customer: Customer, amount: int, session=None, actor: AbstractBaseUser | None = None
+) -> CreditLedger:
     """Take `amount` credits, or raise `insufficient_credits` without writing anything."""
     with transaction.atomic():
         _lock_customer(customer)

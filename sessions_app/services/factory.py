@@ -16,7 +16,9 @@ from .credits import credits_spend
 
 
 def active_session_error(customer: Customer) -> DomainError:
-    existing = Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).only("id", "type").first()
+    existing = (
+        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).only("id", "type").first()
+    )
     url = existing.get_absolute_url() if existing else "/customer/dashboard/"
     return DomainError(
         "active_session_exists",
@@ -54,7 +56,9 @@ def session_create(
     if method == "card" and not stripe_checkout_id:
         raise DomainError("invalid_input", "A card session is created only from a completed Stripe checkout.")
     now = timezone.now()
-    scheduled = bool(scheduled_for and scheduled_for > now + timedelta(minutes=settings.PROMOTE_BEFORE_MINUTES))
+    scheduled = bool(
+        scheduled_for and scheduled_for > now + timedelta(minutes=settings.PROMOTE_BEFORE_MINUTES)
+    )
     status = SessionStatus.SCHEDULED if scheduled else SessionStatus.PENDING
     workshop_id = customer.workshop_id
     try:

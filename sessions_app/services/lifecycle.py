@@ -117,7 +117,9 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
     """A mechanic claims a queued assignment. Exactly one of many concurrent callers wins."""
     with transaction.atomic():
         mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
-        session_id = SessionAssignment.objects.filter(pk=assignment.pk).values_list("session_id", flat=True).first()
+        session_id = (
+            SessionAssignment.objects.filter(pk=assignment.pk).values_list("session_id", flat=True).first()
+        )
         if session_id is None:
             raise DomainError("not_found", "That request does not exist.")
         session = _lock_session(session_id)
@@ -287,7 +289,9 @@ def session_force_end_all(*, mechanic: Mechanic) -> dict[str, int]:
     with transaction.atomic():
         mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
         ids = list(
-            Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES).order_by("id").values_list("id", flat=True)
+            Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES)
+            .order_by("id")
+            .values_list("id", flat=True)
         )
         for session_id in ids:
             session = _lock_session(session_id)

@@ -30,9 +30,7 @@ def refund_unstarted_session(session: Session, *, actor: AbstractBaseUser | None
         return
     if session.payment_method == "credits":
         Customer.objects.select_for_update().get(pk=session.customer_id)
-        spent = -(
-            CreditLedger.objects.filter(session=session).aggregate(total=Sum("amount"))["total"] or 0
-        )
+        spent = -(CreditLedger.objects.filter(session=session).aggregate(total=Sum("amount"))["total"] or 0)
         if spent > 0:
             CreditLedger.objects.create(
                 customer_id=session.customer_id,
@@ -52,7 +50,9 @@ def refund_unstarted_session(session: Session, *, actor: AbstractBaseUser | None
             )
             notify_customer_after_commit(session.pk, "refunded")
     elif session.payment_method == "card":
-        for payment in Payment.objects.filter(session=session, status=Payment.Status.PAID, refund_requested_at=None):
+        for payment in Payment.objects.filter(
+            session=session, status=Payment.Status.PAID, refund_requested_at=None
+        ):
             if payment_refund(payment=payment, reason=f"Session #{session.pk} ended before it went live"):
                 SessionEvent.objects.create(
                     session=session,

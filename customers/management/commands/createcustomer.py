@@ -23,7 +23,13 @@ class Command(BaseCommand):
             raise CommandError("--credits cannot be negative.")
         workshop = workshop_get_or_create(name=opts["workshop"]) if opts["workshop"] else None
         customer = customer_create(
-            username=opts["username"], password=opts["password"], full_name=opts["name"], email=opts["email"],
-            credits=opts["credits"], workshop=workshop,
+            username=opts["username"],
+            password=opts["password"],
+            full_name=opts["name"],
+            email=opts["email"],
+            credits=opts["credits"],
+            workshop=workshop,
         )
-        self.stdout.write(self.style.SUCCESS(f"Created customer {customer.user.username} with {opts['credits']} credit(s)."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created customer {customer.user.username} with {opts['credits']} credit(s).")
+        )

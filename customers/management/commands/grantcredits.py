@@ -22,4 +22,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.detail) from exc
         balance = credit_balance(customer=customer)
-        self.stdout.write(self.style.SUCCESS(f"Granted {opts['amount']} credit(s) to {customer.user.username}; balance {balance}."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Granted {opts['amount']} credit(s) to {customer.user.username}; balance {balance}."
+            )
+        )

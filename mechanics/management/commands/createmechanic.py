@@ -22,8 +22,16 @@ class Command(BaseCommand):
             raise CommandError("--capacity must be at least 1.")
         workshop = workshop_get_or_create(name=opts["workshop"]) if opts["workshop"] else None
         mechanic = mechanic_create(
-            username=opts["username"], password=opts["password"], display_name=opts["name"], email=opts["email"],
-            workshop=workshop, capacity=opts["capacity"],
+            username=opts["username"],
+            password=opts["password"],
+            display_name=opts["name"],
+            email=opts["email"],
+            workshop=workshop,
+            capacity=opts["capacity"],
         )
         where = f" at {workshop}" if workshop else ""
-        self.stdout.write(self.style.SUCCESS(f"Created mechanic {mechanic.user.username}{where} (capacity {opts['capacity']})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created mechanic {mechanic.user.username}{where} (capacity {opts['capacity']})."
+            )
+        )
