@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from sessions_app import staff_views
+
 from . import views
 from .api import api
 
@@ -9,6 +11,7 @@ urlpatterns = [
     path("after-login/", views.after_login, name="after_login"),
     path("healthz/", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("staff/analytics/", staff_views.analytics, name="staff_analytics"),
     path("accounts/", include("customers.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
