@@ -92,6 +92,11 @@ def _requeue(session: Session) -> SessionAssignment:
 
 
 def _require_mechanic(session: Session, mechanic: Mechanic | None, action: str) -> None:
+    # The state guard comes first: a stale "Start" on a session that was released, cancelled or
+    # expired meanwhile is a wrong state (409, "the session is pending"), not someone else's
+    # session (403); those sessions have no mechanic, or still name the one who had them.
+    if not can(action, session.status):
+        raise invalid_transition(action, session.status)
     if mechanic is not None and session.mechanic_id != mechanic.pk:
         raise DomainError("forbidden", f"Only the mechanic assigned to this session can {action} it.")
 
