@@ -8,7 +8,7 @@ order is what makes concurrent transitions deadlock-free.
 import math
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,7 +47,7 @@ def _move(
     session: Session,
     action: str,
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     data: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
 ) -> SessionEvent:
@@ -129,6 +129,8 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
             raise DomainError("not_found", "That request does not exist.")
         session = _lock_session(session_id)
         locked = SessionAssignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status == AssignmentStatus.ACCEPTED and locked.mechanic_id == mech.pk:
+            return session  # a second click by the mechanic who already holds it: nothing to do
         if locked.status != AssignmentStatus.QUEUED or not can("accept", session.status):
             raise DomainError(
                 "already_taken", "Another mechanic just took this request. The queue has been refreshed."
@@ -177,7 +179,7 @@ def session_start(*, session: Session, mechanic: Mechanic | None) -> Session:
 # --- release ---------------------------------------------------------------------------------
 
 
-def _release_locked(session: Session, *, actor: AbstractBaseUser | None, reason: str) -> None:
+def _release_locked(session: Session, *, actor: User | None, reason: str) -> None:
     mechanic_id = session.mechanic_id
     if not can("release", session.status):
         raise invalid_transition("release", session.status)
@@ -217,7 +219,7 @@ def session_release(
 # --- complete, end ---------------------------------------------------------------------------
 
 
-def _complete_locked(session: Session, *, actor: AbstractBaseUser | None, summary: str, by: str) -> None:
+def _complete_locked(session: Session, *, actor: User | None, summary: str, by: str) -> None:
     if not can("complete", session.status):
         raise invalid_transition("complete", session.status)
     now = timezone.now()
@@ -241,7 +243,7 @@ def session_complete(*, session: Session, mechanic: Mechanic | None, summary: st
     return locked
 
 
-def session_end_by_customer(*, session: Session, user: AbstractBaseUser) -> Session:
+def session_end_by_customer(*, session: Session, user: User) -> Session:
     """The customer's "End Session": completes a live session, cancels one that is not live yet."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
@@ -255,7 +257,7 @@ def session_end_by_customer(*, session: Session, user: AbstractBaseUser) -> Sess
 # --- cancel, expire --------------------------------------------------------------------------
 
 
-def _cancel_locked(session: Session, *, actor: AbstractBaseUser | None, reason: str) -> None:
+def _cancel_locked(session: Session, *, actor: User | None, reason: str) -> None:
     if not can("cancel", session.status):
         raise invalid_transition("cancel", session.status)
     _close_assignment(session, AssignmentStatus.CANCELLED)
@@ -264,7 +266,7 @@ def _cancel_locked(session: Session, *, actor: AbstractBaseUser | None, reason: 
     refund_unstarted_session(session, actor=actor)
 
 
-def session_cancel(*, session: Session, user: AbstractBaseUser | None, reason: str = "customer") -> Session:
+def session_cancel(*, session: Session, user: User | None, reason: str = "customer") -> Session:
     """The customer or staff cancel a session that has not gone live; it is refunded."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
