@@ -3,6 +3,7 @@
 import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
@@ -70,19 +71,19 @@ def staff_analytics(*, days: int = 30) -> Analytics:
     accepted = SessionAssignment.objects.filter(accepted_at__gte=since).values_list(
         "queued_at", "accepted_at"
     )
-    result.queue_wait = _durations([(a - q).total_seconds() for q, a in accepted])
+    result.queue_wait = _durations([(a - q).total_seconds() for q, a in accepted if a and q])
 
     starts = SessionAssignment.objects.filter(
         accepted_at__gte=since,
         status__in=(AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED),
         session__started_at__isnull=False,
     ).values_list("accepted_at", "session__started_at")
-    result.accept_to_start = _durations([(s - a).total_seconds() for a, s in starts if s >= a])
+    result.accept_to_start = _durations([(s - a).total_seconds() for a, s in starts if a and s and s >= a])
 
     completes = Session.objects.filter(
         status=SessionStatus.COMPLETED, ended_at__gte=since, started_at__isnull=False
     ).values_list("started_at", "ended_at")
-    result.start_to_complete = _durations([(e - s).total_seconds() for s, e in completes])
+    result.start_to_complete = _durations([(e - s).total_seconds() for s, e in completes if s and e])
 
     ended = Session.objects.filter(ended_at__gte=since).aggregate(
         ended=Count("id"), expired=Count("id", filter=Q(status=SessionStatus.EXPIRED))
@@ -101,7 +102,7 @@ def staff_analytics(*, days: int = 30) -> Analytics:
         .values_list("session__mechanic_id")
         .annotate(a=Avg("stars"))
     )
-    claims = {
+    claims: dict[int | None, Any] = {
         row["mechanic_id"]: row
         for row in SessionAssignment.objects.filter(accepted_at__gte=since)
         .values("mechanic_id")

@@ -40,7 +40,7 @@ def session_payload(session: Session) -> dict[str, Any]:
         "status": session.status,
         "payment_method": session.payment_method,
         "customer_name": session.customer.full_name,
-        "mechanic_name": session.mechanic.display_name if session.mechanic_id else None,
+        "mechanic_name": session.mechanic.display_name if session.mechanic is not None else None,
         "urgent": session.urgent,
         "created_at": session.created_at,
         "scheduled_for": session.scheduled_for,

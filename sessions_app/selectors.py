@@ -76,7 +76,7 @@ def median_queue_wait_seconds(*, sample: int = 50) -> int:
         .order_by("-accepted_at")
         .values_list("queued_at", "accepted_at")[:sample]
     )
-    waits = [max(0.0, (accepted - queued).total_seconds()) for queued, accepted in rows]
+    waits = [max(0.0, (accepted - queued).total_seconds()) for queued, accepted in rows if accepted]
     return int(statistics.median(waits)) if waits else DEFAULT_WAIT_SECONDS
 
 
@@ -155,4 +155,4 @@ def user_can_view_session(*, user, session: Session) -> bool:
         return True
     if session.customer.user_id == user.pk:
         return True
-    return session.mechanic_id is not None and session.mechanic.user_id == user.pk
+    return session.mechanic is not None and session.mechanic.user_id == user.pk

@@ -1,7 +1,7 @@
 """The credit ledger. Every change locks the customer row, so concurrent spends serialise and the
 balance (the sum of the entries) can never go below zero."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 
@@ -21,7 +21,7 @@ def credits_grant(
     *,
     customer: Customer,
     amount: int,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     note: str = "",
     kind: str = CreditLedger.Kind.GRANT,
 ) -> CreditLedger:
@@ -36,7 +36,7 @@ def credits_grant(
 
 
 def credits_spend(
-    *, customer: Customer, amount: int, session=None, actor: AbstractBaseUser | None = None
+    *, customer: Customer, amount: int, session=None, actor: User | None = None
 ) -> CreditLedger:
     """Take `amount` credits, or raise `insufficient_credits` without writing anything."""
     with transaction.atomic():

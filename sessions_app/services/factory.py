@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -47,7 +47,7 @@ def session_create(
     urgent: bool = False,
     scheduled_for: datetime | None = None,
     stripe_checkout_id: str | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> Session:
     """Create a session with its customer participant, queued assignment (unless scheduled) and
     `created` event; spend credits in the same transaction. Raises `active_session_exists` or

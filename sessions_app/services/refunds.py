@@ -1,7 +1,7 @@
 """Refunds for sessions that never went live: credits back to the ledger at once, card payments
 through Stripe's refund API after the transaction commits."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -24,7 +24,7 @@ def payment_refund(*, payment: Payment, reason: str) -> bool:
         return True
 
 
-def refund_unstarted_session(session: Session, *, actor: AbstractBaseUser | None) -> None:
+def refund_unstarted_session(session: Session, *, actor: User | None) -> None:
     """Call inside the transition's transaction with `session` locked."""
     if session.started_at is not None:
         return
