@@ -129,14 +129,15 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
             raise DomainError("not_found", "That request does not exist.")
         session = _lock_session(session_id)
         locked = SessionAssignment.objects.select_for_update().get(pk=assignment.pk)
+        # Visibility first: whatever its state, a workshop's request does not exist for outsiders.
+        if locked.workshop_id is not None and locked.workshop_id != mech.workshop_id:
+            raise DomainError("not_found", "That request does not exist.")
         if locked.status == AssignmentStatus.ACCEPTED and locked.mechanic_id == mech.pk:
             return session  # a second click by the mechanic who already holds it: nothing to do
         if locked.status != AssignmentStatus.QUEUED or not can("accept", session.status):
             raise DomainError(
                 "already_taken", "Another mechanic just took this request. The queue has been refreshed."
             )
-        if locked.workshop_id is not None and locked.workshop_id != mech.workshop_id:
-            raise DomainError("not_found", "That request does not exist.")
         active = Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES).count()
         if active >= mech.max_active_sessions:
             raise DomainError(
