@@ -39,6 +39,9 @@ def credits_spend(
     *, customer: Customer, amount: int, session=None, actor: User | None = None
 ) -> CreditLedger:
     """Take `amount` credits, or raise `insufficient_credits` without writing anything."""
+    if amount <= 0:
+        # A negative spend would add credits past the balance check; zero breaks the ledger's check.
+        raise DomainError("invalid_input", "Spend a positive number of credits.")
     with transaction.atomic():
         _lock_customer(customer)
         balance = credit_balance(customer=customer)
