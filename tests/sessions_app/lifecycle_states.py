@@ -33,6 +33,7 @@ def session_in(
     plan_code: str = "free-chat",
     pay_with: str = "free",
     urgent: bool = False,
+    stripe_checkout_id: str | None = None,
 ) -> Session:
     """A session in `status`, reached through the services. `expired` is reached by time passing
     (what the expiry job does to it three hours on), `cancelled` by the customer cancelling while pending,
@@ -40,7 +41,12 @@ def session_in(
     customer = customer or make_customer()
     scheduled_for = timezone.now() + timedelta(hours=1) if status == SessionStatus.SCHEDULED else None
     session = make_session(
-        customer, plan_code=plan_code, pay_with=pay_with, urgent=urgent, scheduled_for=scheduled_for
+        customer,
+        plan_code=plan_code,
+        pay_with=pay_with,
+        urgent=urgent,
+        scheduled_for=scheduled_for,
+        stripe_checkout_id=stripe_checkout_id,
     )
     if status in (SessionStatus.PENDING, SessionStatus.SCHEDULED):
         return _fresh(session)
