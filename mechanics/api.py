@@ -1,3 +1,197 @@
-from ninja import Router
+"""The mechanic JSON API of SPEC §5, on the one NinjaAPI (cookie login, CSRF on unsafe methods).
 
-router = Router()
+Errors are {"error": code, "detail": sentence}: DomainError from the services keeps its own
+status (409 already_taken / at_capacity / invalid_transition), 404 when the session is not
+this mechanic's, 403 for a signed-in user who is not a mechanic, 401 when not signed in.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Router, Schema
+
+from autodoctor.access import api_mechanic
+from sessions_app.api import SessionOut, session_payload
+from sessions_app.errors import DomainError
+from sessions_app.models import Session, SessionAssignment
+from sessions_app.selectors import active_sessions_for_mechanic, mechanic_active_count, queue_for_mechanic
+from sessions_app.services import (
+    session_accept,
+    session_complete,
+    session_force_end_all,
+    session_release,
+    session_start,
+)
+
+from .selectors import own_sessions
+
+router = Router(tags=["mechanic"])
+
+QUEUE_LIMIT_MAX = 200
+
+
+class MechanicApiError(Schema):
+    error: str = Field(examples=["already_taken"])
+    detail: str = Field(examples=["Another mechanic just took this request. The queue has been refreshed."])
+
+
+class AssignmentOut(Schema):
+    id: int
+    session_id: int
+    urgent: bool
+    queued_at: datetime
+    waiting_seconds: int
+    type: str
+    plan: str
+    plan_name: str
+    duration_minutes: int
+    customer_first_name: str
+    vehicle: str
+    concern: str
+    accept_url: str
+
+
+class QueueOut(Schema):
+    assignments: list[AssignmentOut]
+    total: int
+    blocked: bool
+    active_count: int
+    capacity: int
+
+
+class AcceptOut(Schema):
+    session: SessionOut
+    url: str
+
+
+class SessionsOut(Schema):
+    sessions: list[SessionOut]
+
+
+class ForceEndOut(Schema):
+    released: int
+    completed: int
+
+
+class CompleteIn(Schema):
+    summary: str = Field(
+        min_length=1, max_length=5000, description="The mechanic's findings, shown to the customer."
+    )
+
+
+def assignment_payload(assignment: SessionAssignment, *, now: datetime) -> dict[str, Any]:
+    """One queued request as the queue endpoint shows it (needs queue_for_mechanic's joins)."""
+    session = assignment.session
+    intake = session.intake
+    return {
+        "id": assignment.pk,
+        "session_id": session.pk,
+        "urgent": assignment.urgent,
+        "queued_at": assignment.queued_at,
+        "waiting_seconds": max(0, int((now - assignment.queued_at).total_seconds())),
+        "type": session.type,
+        "plan": session.plan.code,
+        "plan_name": session.plan.name,
+        "duration_minutes": session.plan.duration_minutes,
+        "customer_first_name": session.customer.first_name,
+        "vehicle": intake.vehicle if intake else "Vehicle not given",
+        "concern": intake.concern if intake else "",
+        "accept_url": f"/api/mechanic/assignments/{assignment.pk}/accept",
+    }
+
+
+def _own_session(request: HttpRequest, session_id: int) -> tuple[Any, Session]:
+    mechanic = api_mechanic(request)
+    session = own_sessions(mechanic=mechanic).filter(pk=session_id).first()
+    if session is None:
+        raise DomainError("not_found", "No such session among yours.")
+    return mechanic, session
+
+
+def _reloaded(session_id: int) -> dict[str, Any]:
+    session = Session.objects.select_related("plan", "customer__user", "mechanic__user").get(pk=session_id)
+    return session_payload(session)
+
+
+@router.get("/mechanic/queue", response=QueueOut, summary="The queue this mechanic may claim from")
+def get_queue(request: HttpRequest, limit: int = 50):
+    """Queued requests visible to this mechanic, urgent first, then oldest first.
+    `blocked` is true when the mechanic is at capacity and must finish or release work first."""
+    mechanic = api_mechanic(request)
+    limit = max(1, min(limit, QUEUE_LIMIT_MAX))
+    queue = queue_for_mechanic(mechanic=mechanic)
+    now = timezone.now()
+    active = mechanic_active_count(mechanic=mechanic)
+    return {
+        "assignments": [assignment_payload(a, now=now) for a in queue[:limit]],
+        "total": queue.count(),
+        "blocked": active >= mechanic.max_active_sessions,
+        "active_count": active,
+        "capacity": mechanic.max_active_sessions,
+    }
+
+
+@router.post(
+    "/mechanic/assignments/{assignment_id}/accept",
+    response={200: AcceptOut, 404: MechanicApiError, 409: MechanicApiError},
+    summary="Claim a queued request",
+)
+def accept_assignment(request: HttpRequest, assignment_id: int):
+    """Exactly one of several concurrent callers wins; the others get 409 `already_taken`.
+    409 `at_capacity` when the mechanic already holds `max_active_sessions` sessions."""
+    mechanic = api_mechanic(request)
+    assignment = SessionAssignment.objects.filter(pk=assignment_id).only("id").first()
+    if assignment is None:
+        raise DomainError("not_found", "That request does not exist.")
+    session = session_accept(assignment=assignment, mechanic=mechanic)
+    return {"session": _reloaded(session.pk), "url": session.get_absolute_url()}
+
+
+@router.get("/mechanic/active-sessions", response=SessionsOut, summary="My waiting and live sessions")
+def get_active_sessions(request: HttpRequest):
+    mechanic = api_mechanic(request)
+    return {"sessions": [session_payload(s) for s in active_sessions_for_mechanic(mechanic=mechanic)]}
+
+
+@router.post("/mechanic/force-end-all", response=ForceEndOut, summary="Emergency: end all my sessions")
+def force_end_all(request: HttpRequest):
+    """Waiting sessions are released to the queue (original place), live ones completed."""
+    return session_force_end_all(mechanic=api_mechanic(request))
+
+
+@router.post(
+    "/sessions/{session_id}/start",
+    response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
+    summary="Go live",
+)
+def start_session(request: HttpRequest, session_id: int):
+    mechanic, session = _own_session(request, session_id)
+    session_start(session=session, mechanic=mechanic)
+    return _reloaded(session.pk)
+
+
+@router.post(
+    "/sessions/{session_id}/complete",
+    response={200: SessionOut, 400: MechanicApiError, 404: MechanicApiError, 409: MechanicApiError},
+    summary="Complete a live session with a summary",
+)
+def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn):
+    mechanic, session = _own_session(request, session_id)
+    if not payload.summary.strip():
+        raise DomainError("invalid_input", "Write a short summary of your findings before completing.")
+    session_complete(session=session, mechanic=mechanic, summary=payload.summary)
+    return _reloaded(session.pk)
+
+
+@router.post(
+    "/sessions/{session_id}/release",
+    response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
+    summary="Cancel / Unlock: back to the queue",
+)
+def release_session(request: HttpRequest, session_id: int):
+    """The request goes back to the queue at its original place; the customer is told."""
+    mechanic, session = _own_session(request, session_id)
+    session_release(session=session, mechanic=mechanic)
+    return _reloaded(session.pk)

@@ -4,4 +4,14 @@ from . import views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="mechanic_dashboard"),
+    path("dashboard/pulse/", views.dashboard_pulse, name="mechanic_dashboard_pulse"),
+    path("dashboard/panels/<slug:panel>/", views.dashboard_panel, name="mechanic_dashboard_panel"),
+    path("availability/", views.set_availability, name="mechanic_set_availability"),
+    path("force-end-all/", views.force_end_all, name="mechanic_force_end_all"),
+    path("assignments/<int:assignment_id>/accept/", views.accept_assignment, name="mechanic_accept"),
+    path("sessions/<int:session_id>/start/", views.start_session, name="mechanic_start"),
+    path("sessions/<int:session_id>/release/", views.release_session, name="mechanic_release"),
+    path("sessions/<int:session_id>/complete/", views.complete_session, name="mechanic_complete"),
+    path("sessions/<int:session_id>/intake/", views.session_intake, name="mechanic_session_intake"),
+    path("sessions/<int:session_id>/report/", views.session_report, name="mechanic_session_report"),
 ]

@@ -1,10 +1,204 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The mechanic dashboard (SPEC §4): one page, its live panels, and the actions on it.
 
-from autodoctor.access import mechanic_required
+Every action is a plain form post that redirects with a message; under htmx the same view
+answers with a toast and a `dashboard-changed` event so every panel refreshes at once.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from autodoctor.access import mechanic_of, mechanic_required
+from sessions_app.errors import DomainError
+from sessions_app.models import SessionAssignment
+from sessions_app.selectors import state_version
+from sessions_app.services import (
+    session_accept,
+    session_complete,
+    session_force_end_all,
+    session_release,
+    session_start,
+)
+
+from .forms import AvailabilityForm, CompleteSessionForm, DashboardFilterForm, ForceEndAllForm
+from .selectors import (
+    PULSE_TOKEN_MAX_AGE,
+    MechanicDashboard,
+    lock_message,
+    own_sessions,
+    pulse_token_version,
+    session_key_of,
+)
+from .services import mechanic_set_availability
+
+PANELS = ("stats", "active", "tabnav", "tablist")
+
+
+def _dashboard(request: HttpRequest) -> tuple[MechanicDashboard, DashboardFilterForm]:
+    form = DashboardFilterForm(request.GET)
+    mechanic = mechanic_of(request.user)
+    return MechanicDashboard(
+        mechanic=mechanic, filters=form.filters(), session_key=request.session.session_key
+    ), form
+
+
+def _after_action(
+    request: HttpRequest, text: str, *, level: int = messages.SUCCESS, to: str = ""
+) -> HttpResponse:
+    """Plain post: message + redirect. htmx: a toast and `dashboard-changed` (or HX-Redirect)."""
+    if request.htmx and not to:
+        response = HttpResponse(status=204)
+        trigger_client_event(response, "toast", {"message": text, "level": messages.DEFAULT_TAGS[level]})
+        return trigger_client_event(response, "dashboard-changed")
+    messages.add_message(request, level, text)
+    target = to or reverse("mechanic_dashboard")
+    return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
+    try:
+        action()
+    except DomainError as exc:
+        return _after_action(request, exc.detail, level=messages.ERROR)
+    return _after_action(request, success)
+
+
+@require_GET
+@mechanic_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    dash, form = _dashboard(request)
+    return render(request, "mechanics/dashboard.html", {"dash": dash, "filter_form": form})
+
+
+@require_GET
+@mechanic_required
+def dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
+    """One panel of the dashboard, for htmx to swap in after a change."""
+    if panel not in PANELS:
+        raise Http404
+    dash, form = _dashboard(request)
+    return render(request, f"mechanics/dashboard.html#{panel}", {"dash": dash, "filter_form": form})
+
+
+@require_GET
+def dashboard_pulse(request: HttpRequest) -> HttpResponse:
+    """The 2-second poll. Nothing changed: 204 after one query, before loading session or user
+    (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""
+    token = request.GET.get("v", "")
+    session_key = session_key_of(request.COOKIES)
+    fresh = pulse_token_version(session_key=session_key, token=token, max_age=PULSE_TOKEN_MAX_AGE)
+    if fresh is not None and fresh == state_version():
+        return HttpResponse(status=204)
+    return _dashboard_pulse_checked(request, known=pulse_token_version(session_key=session_key, token=token))
 
 
 @mechanic_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the mechanic dashboard issue lands."""
-    return render(request, "mechanics/dashboard.html", {})
+def _dashboard_pulse_checked(request: HttpRequest, known: int | None) -> HttpResponse:
+    dash, _ = _dashboard(request)
+    response = render(request, "mechanics/dashboard.html#pulse", {"dash": dash})
+    if known != dash.version:
+        trigger_client_event(response, "dashboard-changed")
+    return response
+
+
+@require_POST
+@mechanic_required
+def accept_assignment(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Claim a queued request and go to its room; a lost race or a full plate is a message."""
+    assignment = get_object_or_404(SessionAssignment, pk=assignment_id)
+    try:
+        session = session_accept(assignment=assignment, mechanic=mechanic_of(request.user))
+    except DomainError as exc:
+        text = lock_message(exc.context["active"]) if exc.code == "at_capacity" else exc.detail
+        return _after_action(request, text, level=messages.WARNING)
+    return _after_action(
+        request, "You accepted the request. The customer has been told.", to=session.get_absolute_url()
+    )
+
+
+@require_POST
+@mechanic_required
+def start_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    mechanic = mechanic_of(request.user)
+    session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
+    return _attempt(
+        request, lambda: session_start(session=session, mechanic=mechanic), "Session started: you are live."
+    )
+
+
+@require_POST
+@mechanic_required
+def release_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    """ "Cancel / Unlock": the request goes back to the queue at its original place."""
+    mechanic = mechanic_of(request.user)
+    session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
+    return _attempt(
+        request,
+        lambda: session_release(session=session, mechanic=mechanic),
+        "Released: the request is back in the queue at its original place.",
+    )
+
+
+@require_POST
+@mechanic_required
+def complete_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    mechanic = mechanic_of(request.user)
+    session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
+    form = CompleteSessionForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, form.errors["summary"][0], level=messages.ERROR)
+    summary = form.cleaned_data["summary"]
+    return _attempt(
+        request,
+        lambda: session_complete(session=session, mechanic=mechanic, summary=summary),
+        "Session completed. Its summary is in your Completed tab.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@mechanic_required
+def force_end_all(request: HttpRequest) -> HttpResponse:
+    """Emergency exit. GET is the confirmation page (without JavaScript); POST does it."""
+    form = ForceEndAllForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        if request.htmx:
+            return _after_action(request, "Tick the box to confirm.", level=messages.ERROR)
+        return render(request, "mechanics/force_end_all.html", {"form": form})
+    counts = session_force_end_all(mechanic=mechanic_of(request.user))
+    text = f"Force-ended: {counts['released']} released to the queue, {counts['completed']} completed."
+    return _after_action(request, text, level=messages.WARNING)
+
+
+@require_POST
+@mechanic_required
+def set_availability(request: HttpRequest) -> HttpResponse:
+    form = AvailabilityForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, "Choose Available or Away.", level=messages.ERROR)
+    mechanic = mechanic_set_availability(
+        mechanic=mechanic_of(request.user), available=form.cleaned_data["available"]
+    )
+    return _after_action(request, f"You are now {mechanic.get_availability_display()}.")
+
+
+@require_GET
+@mechanic_required
+def session_intake(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The intake of one of this mechanic's sessions: a page, or the dialog body under htmx."""
+    queryset = own_sessions(mechanic=mechanic_of(request.user)).prefetch_related("intake__attachments")
+    session = get_object_or_404(queryset, pk=session_id)
+    template = "mechanics/intake.html#intake" if request.htmx else "mechanics/intake.html"
+    return render(request, template, {"session": session, "intake": session.intake})
+
+
+@require_GET
+@mechanic_required
+def session_report(request: HttpRequest, session_id: int) -> HttpResponse:
+    """A printable report of one of this mechanic's sessions."""
+    session = get_object_or_404(own_sessions(mechanic=mechanic_of(request.user)), pk=session_id)
+    return render(request, "mechanics/report.html", {"session": session, "intake": session.intake})

@@ -1,0 +1,77 @@
+"""Forms of the mechanic dashboard: the tab filters and the action forms."""
+
+from django import forms
+
+from sessions_app.transitions import SessionType
+
+from .selectors import TABS, DashboardFilters
+
+
+class DashboardFilterForm(forms.Form):
+    """The query string of the dashboard: tab, search by customer name, type, date range, page."""
+
+    tab = forms.ChoiceField(choices=list(TABS.items()), required=False)
+    q = forms.CharField(label="Customer name", required=False, max_length=100)
+    type = forms.ChoiceField(
+        label="Session type", choices=[("", "All types"), *SessionType.choices], required=False
+    )
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d"]
+    )
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, data=None, **kwargs) -> None:
+        # The URL says `from`/`to` (short, readable); the fields cannot be named after keywords.
+        if data is not None:
+            data = data.copy()
+            for url_name, field_name in (("from", "date_from"), ("to", "date_to")):
+                if url_name in data and field_name not in data:
+                    data[field_name] = data[url_name]
+        super().__init__(data, **kwargs)
+
+    def filters(self) -> DashboardFilters:
+        """The valid part of what was asked; an invalid field is ignored (and shown as an error)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return DashboardFilters(
+            tab=data.get("tab") or "incoming",
+            search=data.get("q") or "",
+            session_type=data.get("type") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            page=data.get("page") or 1,
+        )
+
+
+class CompleteSessionForm(forms.Form):
+    summary = forms.CharField(
+        label="Summary of findings",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write a short summary of your findings before completing."},
+    )
+
+    def clean_summary(self) -> str:
+        summary = self.cleaned_data["summary"].strip()
+        if not summary:
+            raise forms.ValidationError("Write a short summary of your findings before completing.")
+        return summary
+
+
+class AvailabilityForm(forms.Form):
+    available = forms.TypedChoiceField(
+        choices=[("1", "Available"), ("0", "Away")], coerce=lambda value: value == "1"
+    )
+
+
+class ForceEndAllForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, release my waiting sessions to the queue and complete my live ones.",
+        error_messages={"required": "Tick the box to confirm."},
+    )

@@ -1,0 +1,179 @@
+/* Mechanic pages: connection indicator, toasts, new-request notifications, dialogs, print.
+   Everything here is an enhancement: without it every action is a plain form post. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+
+  // --- toasts (HX-Trigger {"toast": {"message", "level"}} and local calls) ------------------
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 7000);
+  }
+  body.addEventListener("toast", function (e) {
+    toast(e.detail && e.detail.message, e.detail && e.detail.level);
+  });
+
+  // --- clicks: dialogs, print, refresh ------------------------------------------------------
+  document.addEventListener("click", function (e) {
+    var target = e.target instanceof Element ? e.target : null;
+    if (!target) return;
+    var opener = target.closest("[data-dialog]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
+      if (dialog && typeof dialog.showModal === "function") {
+        e.preventDefault();
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = target.closest("[data-close-dialog]");
+    if (closer && closer.closest("dialog")) {
+      closer.closest("dialog").close();
+      return;
+    }
+    if (target.closest("[data-print]")) {
+      window.print();
+      return;
+    }
+    if (target.closest("#refresh-button") && window.htmx) {
+      e.preventDefault();
+      refreshEverything();
+    }
+  });
+
+  function refreshEverything() {
+    if (!window.htmx) return;
+    htmx.trigger(body, "dashboard-changed");
+    var pulse = document.getElementById("pulse");
+    if (pulse) htmx.trigger(pulse, "poll-now");
+  }
+
+  // The intake opens in a dialog once htmx has loaded it; a form posted from a dialog closes it.
+  body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.detail.target && e.detail.target.id === "intake-dialog-body") {
+      var dialog = document.getElementById("intake-dialog");
+      if (dialog && !dialog.open && typeof dialog.showModal === "function") dialog.showModal();
+    }
+  });
+  body.addEventListener("htmx:afterRequest", function (e) {
+    var dialog = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("dialog");
+    if (dialog && dialog.open && e.detail.elt.tagName === "FORM") dialog.close();
+  });
+
+  // A panel request that ended on the login page means the sign-in expired: go there.
+  body.addEventListener("htmx:beforeSwap", function (e) {
+    var url = e.detail.xhr && e.detail.xhr.responseURL;
+    if (url && url.indexOf("/accounts/login/") !== -1) {
+      e.detail.shouldSwap = false;
+      window.location.href = "/accounts/login/?next=" + encodeURIComponent(location.pathname + location.search);
+    }
+  });
+
+  // --- connection indicator ("Live · updated N s ago" / "Reconnecting…") --------------------
+  var indicator = document.getElementById("live-indicator");
+  var lastOk = Date.now();
+  var failing = false;
+
+  function renderIndicator() {
+    if (!indicator || !document.getElementById("pulse")) return;
+    indicator.hidden = false;
+    if (failing) {
+      indicator.setAttribute("data-state", "reconnecting");
+      indicator.textContent = "Reconnecting…";
+      return;
+    }
+    var seconds = Math.max(0, Math.round((Date.now() - lastOk) / 1000));
+    indicator.setAttribute("data-state", "live");
+    indicator.textContent = "Live · updated " + seconds + " s ago";
+  }
+  function pulseFinished(e, ok) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || elt.id !== "pulse") return;
+    if (ok) lastOk = Date.now();
+    failing = !ok;
+    renderIndicator();
+  }
+  body.addEventListener("htmx:afterRequest", function (e) { pulseFinished(e, !!e.detail.successful); });
+  body.addEventListener("htmx:sendError", function (e) { pulseFinished(e, false); });
+  body.addEventListener("htmx:timeout", function (e) { pulseFinished(e, false); });
+  if (indicator) {
+    // The live text only changes once a second; keep it out of the screen reader's way.
+    indicator.setAttribute("aria-live", "off");
+    renderIndicator();
+    setInterval(renderIndicator, 1000);
+  }
+
+  // Polls pause while the tab is hidden; catch up at once when it is shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    var pulse = document.getElementById("pulse");
+    if (pulse) htmx.trigger(pulse, "poll-now");
+  });
+
+  // --- new requests: toast and (if allowed) a browser notification --------------------------
+  var notifyButton = document.getElementById("enable-notifications");
+  var canNotify = "Notification" in window;
+
+  function notificationsOn() {
+    return canNotify && Notification.permission === "granted";
+  }
+  if (notifyButton && canNotify && Notification.permission === "default") {
+    notifyButton.hidden = false;
+    notifyButton.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        notifyButton.hidden = true;
+        toast(permission === "granted" ? "Browser notifications are on." : "Notifications were not allowed.",
+              permission === "granted" ? "success" : "warning");
+      });
+    });
+  }
+
+  function isAvailable() {
+    var stats = document.getElementById("panel-stats");
+    return !stats || stats.getAttribute("data-available") !== "0";
+  }
+
+  function announce(text) {
+    toast(text, "info");
+    // Away mechanics still see the queue but get no notifications (SPEC §2).
+    if (notificationsOn() && isAvailable()) {
+      try { new Notification("Auto Doctor: new request", { body: text, tag: "autodoctor-queue" }); } catch (err) { /* some browsers allow only service-worker notifications */ }
+    }
+  }
+
+  var seenAssignments = new Set();
+  var newestSeen = 0;
+
+  function queueItems(root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll("[data-assignment-id]"));
+  }
+  function newestInStats() {
+    var stats = document.getElementById("panel-stats");
+    return stats ? parseInt(stats.getAttribute("data-queue-newest") || "0", 10) : 0;
+  }
+  queueItems().forEach(function (li) { seenAssignments.add(li.getAttribute("data-assignment-id")); });
+  newestSeen = newestInStats();
+
+  body.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!elt || !elt.id) return;
+    if (elt.id === "panel-tablist" && elt.querySelector("[data-queue]")) {
+      var fresh = queueItems(elt).filter(function (li) { return !seenAssignments.has(li.getAttribute("data-assignment-id")); });
+      fresh.forEach(function (li) { seenAssignments.add(li.getAttribute("data-assignment-id")); });
+      if (fresh.length === 1) announce("New " + fresh[0].getAttribute("data-label") + ".");
+      else if (fresh.length > 1) announce(fresh.length + " new requests in the queue.");
+    }
+    if (elt.id === "panel-stats") {
+      var newest = newestInStats();
+      // On the other tabs the queue list is not on the page: the stats card tells us instead.
+      if (newest > newestSeen && !document.querySelector("[data-queue]")) announce("A new request is waiting in the queue.");
+      newestSeen = Math.max(newestSeen, newest);
+    }
+  });
+})();
