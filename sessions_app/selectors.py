@@ -53,7 +53,7 @@ def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
     return (
         Session.objects.filter(mechanic=mechanic, status__in=WORKING_STATUSES)
         .select_related(*_SESSION_RELATED)
-        .order_by("-status", "created_at")  # live before waiting
+        .order_by("status", "created_at")  # live before waiting: "live" < "waiting"
     )
 
 
