@@ -35,6 +35,14 @@ def _lock_session(session_id: int) -> Session:
         raise DomainError("not_found", "That session does not exist.") from None
 
 
+def _lock_mechanic(mechanic: Mechanic) -> Mechanic:
+    # of=("self",): lock the mechanic row only. Without it PostgreSQL also locks the joined user
+    # row FOR UPDATE, and a start/complete/release that holds one of this mechanic's sessions and
+    # writes its event (actor = that user, an FK check) deadlocks with force end / accept waiting
+    # for that session.
+    return Mechanic.objects.select_for_update(of=("self",)).select_related("user").get(pk=mechanic.pk)
+
+
 def _lock_open_assignment(session: Session) -> SessionAssignment | None:
     return (
         SessionAssignment.objects.select_for_update()
@@ -121,7 +129,7 @@ def session_promote(*, session: Session) -> Session:
 def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Session:
     """A mechanic claims a queued assignment. Exactly one of many concurrent callers wins."""
     with transaction.atomic():
-        mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
+        mech = _lock_mechanic(mechanic)
         session_id = (
             SessionAssignment.objects.filter(pk=assignment.pk).values_list("session_id", flat=True).first()
         )
@@ -295,7 +303,7 @@ def session_force_end_all(*, mechanic: Mechanic) -> dict[str, int]:
     """Emergency exit: release the mechanic's waiting sessions, complete the live ones."""
     counts = {"released": 0, "completed": 0}
     with transaction.atomic():
-        mech = Mechanic.objects.select_for_update().select_related("user").get(pk=mechanic.pk)
+        mech = _lock_mechanic(mechanic)
         ids = list(
             Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES)
             .order_by("id")
