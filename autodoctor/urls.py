@@ -18,4 +18,5 @@ urlpatterns = [
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
     path("", include("sessions_app.urls")),
+    path("", include("customers.public_urls")),
 ]

@@ -1,3 +1,189 @@
-from ninja import Router
+"""Customer rows of the JSON API (SPEC §5): the active session, cancel/end, intake and waiver."""
 
-router = Router()
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Router, Schema
+
+from autodoctor.access import api_customer
+from sessions_app.api import SessionOut, session_payload
+from sessions_app.errors import DomainError
+from sessions_app.selectors import active_session_for_customer
+from sessions_app.services import session_cancel, session_end_by_customer
+
+from . import selectors
+from .forms import IntakeForm
+from .services import IntakeDetails, intake_create, waiver_submit
+
+router = Router(tags=["customer"])
+
+# Codes the shared error table does not know, with the status this API gives them.
+EXTRA_STATUS = {"intake_already_submitted": 409, "payment_unavailable": 503}
+
+
+class ErrorOut(Schema):
+    error: str
+    detail: str
+
+
+class ActiveSessionOut(SessionOut):
+    queue_position: int | None = None
+    estimated_wait_seconds: int | None = None
+
+
+class ActiveSessionEnvelope(Schema):
+    session: ActiveSessionOut | None
+
+
+class SessionEnvelope(Schema):
+    session: SessionOut
+
+
+class VehicleIn(Schema):
+    year: int | None = None
+    make: str = ""
+    model: str = ""
+    vin: str = ""
+    mileage: int | None = None
+
+
+class IntakeIn(Schema):
+    plan: str
+    pay_with: str | None = None
+    vehicle: VehicleIn = VehicleIn()
+    concern: str = ""
+    urgent: bool = False
+    scheduled_for: datetime | None = None
+
+
+class IntakeStartOut(Schema):
+    intake_id: int
+    next: str
+    warnings: list[str] = []
+
+
+class WaiverIn(Schema):
+    intake_id: int
+    full_name: str
+    agreed: bool
+
+
+class CheckoutOut(Schema):
+    checkout_url: str
+
+
+def _error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any):
+    from autodoctor.api import error  # late: autodoctor.api imports this module while it loads
+
+    return error(request, code, detail, status, **extra)
+
+
+def _domain_error(request: HttpRequest, exc: DomainError):
+    """The shared error shape, with this API's status for the codes the shared table lacks."""
+    body = exc.as_dict()
+    extra = {k: v for k, v in body.items() if k not in ("error", "detail")}
+    return _error(request, exc.code, exc.detail, EXTRA_STATUS.get(exc.code, exc.http_status), **extra)
+
+
+def _own_session(request: HttpRequest, session_id: int):
+    customer = api_customer(request)
+    session = selectors.customer_session(customer=customer, session_id=session_id)
+    if session is None:
+        raise Http404
+    return session
+
+
+@router.get("/customer/active-session", response=ActiveSessionEnvelope)
+def active_session(request: HttpRequest) -> dict[str, Any]:
+    """The customer's active session or null; a pending one has its place in line and wait."""
+    active = active_session_for_customer(customer=api_customer(request))
+    if active is None:
+        return {"session": None}
+    payload = session_payload(active.session)
+    payload["queue_position"] = active.queue_position
+    payload["estimated_wait_seconds"] = active.estimated_wait_seconds
+    return {"session": payload}
+
+
+@router.post("/sessions/{session_id}/cancel", response={200: SessionEnvelope, 404: ErrorOut, 409: ErrorOut})
+def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """Cancel before the session goes live (refunded); 409 once it is live or over."""
+    session = _own_session(request, session_id)
+    session_cancel(session=session, user=request.user, reason="customer")
+    return {"session": session_payload(_own_session(request, session_id))}
+
+
+@router.post("/sessions/{session_id}/end", response={200: SessionEnvelope, 404: ErrorOut, 409: ErrorOut})
+def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """The customer's End Session: completes a live session, cancels one not started; 409 if over."""
+    session = _own_session(request, session_id)
+    session_end_by_customer(session=session, user=request.user)
+    return {"session": session_payload(_own_session(request, session_id))}
+
+
+@router.post(
+    "/intake/start",
+    response={201: IntakeStartOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+)
+def intake_start(request: HttpRequest, payload: IntakeIn):
+    """Validate and save the intake (no attachments through the API); next step: the waiver."""
+    customer = api_customer(request)
+    vehicle = payload.vehicle
+    form = IntakeForm(
+        data={
+            "plan": payload.plan,
+            "pay_with": payload.pay_with or "",
+            "concern": payload.concern,
+            "urgent": "on" if payload.urgent else "",
+            "scheduled_for": payload.scheduled_for.isoformat() if payload.scheduled_for else "",
+            "vehicle_year": "" if vehicle.year is None else str(vehicle.year),
+            "vehicle_make": vehicle.make,
+            "vehicle_model": vehicle.model,
+            "vin": vehicle.vin,
+            "mileage": "" if vehicle.mileage is None else str(vehicle.mileage),
+        }
+    )
+    if not form.is_valid():
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+        first = next(iter(errors.values()))[0]
+        return _error(request, "invalid_input", first, 400, errors=errors)
+    try:
+        intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
+    except DomainError as exc:
+        return _domain_error(request, exc)
+    return 201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())}
+
+
+@router.post(
+    "/waiver/submit",
+    response={
+        200: CheckoutOut,
+        201: SessionEnvelope,
+        400: ErrorOut,
+        402: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+    },
+)
+def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
+    """Sign the waiver: 201 with the session (free, credits), 200 with the checkout URL (card)."""
+    customer = api_customer(request)
+    intake = selectors.customer_intake(customer=customer, intake_id=payload.intake_id)
+    if intake is None:
+        raise Http404
+    try:
+        outcome = waiver_submit(
+            intake=intake,
+            full_name=payload.full_name,
+            agreed=payload.agreed,
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.headers.get("User-Agent", ""),
+            site_url=request.build_absolute_uri("/"),
+        )
+    except DomainError as exc:
+        return _domain_error(request, exc)
+    if outcome.checkout_url:
+        return 200, {"checkout_url": outcome.checkout_url}
+    session = selectors.customer_session(customer=customer, session_id=outcome.session.pk)
+    return 201, {"session": session_payload(session)}

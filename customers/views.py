@@ -1,15 +1,277 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Customer pages: sign-up, dashboard, intake -> waiver -> payment, the banner and its poll."""
 
-from autodoctor.access import customer_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from autodoctor.access import customer_of, customer_required
+from sessions_app.errors import DomainError
+from sessions_app.services import credit_balance, session_end_by_customer
+from sessions_app.services.factory import active_session_error
+from sessions_app.transitions import SessionStatus
+
+from . import selectors
+from .forms import IntakeForm, SignupForm, WaiverForm
+from .models import Customer, Intake
+from .services import (
+    IntakeDetails,
+    checkout_confirm,
+    customer_create,
+    customer_has_active_session,
+    intake_create,
+    waiver_submit,
+)
+from .stripe_client import stripe_configured
+
+SESSION_ENDED_EVENT = "session-ended"
 
 
+def _customer(request: HttpRequest) -> Customer:
+    return customer_of(request.user)
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _active_session_page(request: HttpRequest, error: DomainError, *, status: int = 409) -> HttpResponse:
+    """The friendly answer to a second request while one is active: explain and link back."""
+    return render(request, "customers/active_exists.html", {"error": error}, status=status)
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Self sign-up: a user with a Customer profile, signed in straight away."""
+    if request.user.is_authenticated:
+        return redirect("after_login")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        customer = customer_create(
+            username=data["username"],
+            password=data["password1"],
+            full_name=data["full_name"],
+            email=data["email"],
+            phone=data["phone"],
+        )
+        login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {customer.first_name}! Tell us what is going on with your car.")
+        return redirect("customer_dashboard")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+# --- dashboard and banner --------------------------------------------------------------------
+
+
+@require_GET
 @customer_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the customer journey issue lands."""
-    return render(request, "customers/dashboard.html", {})
+    """Banner (from the base layout), start a request, past sessions, credits, refund notices."""
+    customer = _customer(request)
+    context = {
+        "customer": customer,
+        "has_active": customer_has_active_session(customer=customer),
+        "plans": selectors.plans_on_offer(),
+    }
+    if request.htmx and request.htmx.target == "start-request":
+        return render(request, "customers/dashboard.html#start-request", context)
+    context.update(
+        past=selectors.past_sessions(customer=customer)[:20],
+        balance=credit_balance(customer=customer),
+        credit_entries=selectors.recent_credit_entries(customer=customer),
+        refunds=selectors.refund_notices(customer=customer),
+    )
+    return render(request, "customers/dashboard.html", context)
 
 
-def signup(request: HttpRequest) -> HttpResponse:
-    """Placeholder until the customer journey issue lands."""
-    return render(request, "registration/signup.html", {})
+@require_GET
+@customer_required
+def banner(request: HttpRequest) -> HttpResponse:
+    """The banner's poll: 204 when nothing changed, the new banner otherwise, and htmx's
+    stop-polling 286 (with the empty banner) once there is no active session."""
+    customer = _customer(request)
+    version = selectors.banner_version(customer=customer)
+    if request.GET.get("v") == version:
+        return HttpResponse(status=204)
+    state = selectors.banner_state(customer=customer, version=version)
+    response = render(request, "customers/banner.html", {"banner": state})
+    if state.active is None:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    """ "End Session": GET is the confirmation step (without JavaScript), POST ends it: a live
+    session completes, one that has not started is cancelled (and refunded)."""
+    customer = _customer(request)
+    session = selectors.customer_session(customer=customer, session_id=session_id)
+    if session is None:
+        raise Http404
+    if request.method == "GET":
+        return render(request, "customers/end_confirm.html", {"session": session})
+    try:
+        session = session_end_by_customer(session=session, user=request.user)
+    except DomainError as exc:
+        text, level = exc.detail, messages.ERROR
+    else:
+        if session.status == SessionStatus.COMPLETED:
+            text, level = "Your session has ended. You can rate it below.", messages.SUCCESS
+        else:
+            text, level = "Your request was cancelled. Anything you paid is refunded.", messages.SUCCESS
+    if request.htmx:
+        state = selectors.banner_state(customer=customer)
+        response = render(request, "customers/banner.html", {"banner": state})
+        trigger_client_event(response, "toast", {"message": text, "level": messages.DEFAULT_TAGS[level]})
+        return trigger_client_event(response, SESSION_ENDED_EVENT, {"session_id": session.pk})
+    messages.add_message(request, level, text)
+    if session.status == SessionStatus.COMPLETED:
+        return redirect(session.get_absolute_url())
+    return redirect("customer_dashboard")
+
+
+# --- intake -> waiver -> payment -------------------------------------------------------------
+
+
+def _intake_page(request: HttpRequest, form: IntakeForm, *, status: int = 200) -> HttpResponse:
+    customer = _customer(request)
+    context = {
+        "form": form,
+        "balance": credit_balance(customer=customer),
+        "stripe_ready": stripe_configured(),
+        "plans": selectors.plans_on_offer(),
+        "files_dropped": request.method == "POST" and bool(request.FILES),
+    }
+    return render(request, "customers/intake_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def intake_new(request: HttpRequest) -> HttpResponse:
+    """Step 1: the vehicle, the problem, the plan and photos. Errors re-render the bound form."""
+    customer = _customer(request)
+    if customer_has_active_session(customer=customer):
+        status = 200 if request.method == "GET" else 409
+        return _active_session_page(request, active_session_error(customer), status=status)
+    if request.method == "GET":
+        initial = selectors.intake_initial(customer=customer, intake_id=request.GET.get("from"))
+        if request.GET.get("plan"):
+            initial["plan"] = request.GET["plan"]
+        return _intake_page(request, IntakeForm(initial=initial))
+    form = IntakeForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _intake_page(request, form, status=400)
+    try:
+        intake = intake_create(
+            customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, form.checked_uploads)
+        )
+    except DomainError as exc:
+        return _active_session_page(request, exc)
+    for warning in form.warnings.values():
+        messages.warning(request, warning)
+    return redirect("intake_waiver", intake_id=intake.pk)
+
+
+def _waiver_page(request: HttpRequest, intake: Intake, form: WaiverForm, *, status: int = 200, error=None):
+    context = {
+        "intake": intake,
+        "form": form,
+        "error": error,
+        "balance": credit_balance(customer=intake.customer),
+        "stripe_ready": stripe_configured(),
+        "checkout_cancelled": request.GET.get("checkout") == "cancelled",
+        "waiver_version": settings.WAIVER_VERSION,
+    }
+    return render(request, "customers/waiver.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def intake_waiver(request: HttpRequest, intake_id: int) -> HttpResponse:
+    """Step 2: sign the waiver. Free and credit plans go straight to the room, card plans to Stripe."""
+    customer = _customer(request)
+    intake = selectors.customer_intake(customer=customer, intake_id=intake_id)
+    if intake is None:
+        raise Http404
+    if request.method == "GET":
+        return _waiver_page(request, intake, WaiverForm(initial={"full_name": customer.full_name}))
+    form = WaiverForm(request.POST)
+    if not form.is_valid():
+        return _waiver_page(request, intake, form, status=400)
+    try:
+        outcome = waiver_submit(
+            intake=intake,
+            full_name=form.cleaned_data["full_name"],
+            agreed=form.cleaned_data["agreed"],
+            ip_address=_client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+            site_url=request.build_absolute_uri("/"),
+        )
+    except DomainError as exc:
+        if exc.code == "active_session_exists":
+            return _active_session_page(request, exc)
+        if exc.code == "intake_already_submitted":
+            messages.info(request, exc.detail)
+            return redirect(exc.context.get("session_url") or reverse("customer_dashboard"))
+        return _waiver_page(request, intake, form, status=exc.http_status, error=exc)
+    if outcome.checkout_url:
+        return redirect(outcome.checkout_url)
+    messages.success(request, "You are in the queue. A mechanic will be with you shortly.")
+    return redirect(outcome.session.get_absolute_url())
+
+
+@require_GET
+@customer_required
+def checkout_success(request: HttpRequest) -> HttpResponse:
+    """Back from Stripe. Fulfils the checkout if the webhook has not yet (exactly once either way)."""
+    checkout_id = request.GET.get("session_id", "")
+    if not checkout_id:
+        return redirect("customer_dashboard")
+    try:
+        outcome = checkout_confirm(customer=_customer(request), checkout_id=checkout_id)
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        messages.error(request, exc.detail)
+        return redirect("customer_dashboard")
+    if outcome.result in ("created", "existing") and outcome.session is not None:
+        messages.success(
+            request, "Payment received. You are in the queue; a mechanic will be with you shortly."
+        )
+        return redirect(outcome.session.get_absolute_url())
+    return render(request, "customers/checkout_success.html", {"outcome": outcome})
+
+
+# --- attachments -----------------------------------------------------------------------------
+
+
+@require_GET
+def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """An intake photo or video, only for the intake's customer, the session's mechanic and staff
+    (404 for anyone else). Images display inline, videos download; the browser must not sniff."""
+    attachment = selectors.attachment_for_viewer(user=request.user, attachment_id=attachment_id)
+    if attachment is None:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        content_type=attachment.content_type,
+        as_attachment=not attachment.is_image,
+        filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,17 +1,183 @@
-"""Session rooms. (Placeholder until the customer-journey issue builds the full room.)"""
+"""Session rooms (/chat|video|diagnostic/<id>/): status, participants, intake, chat, actions.
 
+Only the session's customer, its mechanic and staff get in (404 for anyone else, via
+viewable_session). The status and the chat poll cheaply: 204 when nothing is new, 286 (htmx's
+stop-polling) once the session is over.
+"""
+
+from collections.abc import Callable
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from autodoctor.access import mechanic_of
+from customers.forms import CompleteForm, MessageForm, RatingForm
 
 from .api import viewable_session
+from .errors import DomainError
+from .models import Session
+from .room_selectors import chat_lines, room_state
+from .selectors import session_version
+from .services import message_send, rating_create, session_complete, session_release, session_start
+
+STOP_POLLING = HttpResponseStopPolling.status_code
 
 
+def _room_context(request: HttpRequest, session: Session, **extra) -> dict:
+    room = room_state(session=session, user=request.user)
+    return {
+        "room": room,
+        "session": session,
+        "message_form": MessageForm(),
+        "rating_form": RatingForm(),
+        "complete_form": CompleteForm(),
+        **extra,
+    }
+
+
+@require_GET
 @login_required
 def session_room(request: HttpRequest, session_id: int, room_type: str) -> HttpResponse:
     session = viewable_session(request, session_id)
     if session.type != room_type:
         return redirect(session.get_absolute_url())
-    if session is None:
+    lines = chat_lines(session=session, user=request.user)
+    context = _room_context(request, session, lines=lines)
+    return render(request, "sessions_app/room.html", context)
+
+
+@require_GET
+@login_required
+def room_status(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The status panel's poll (?v=<session version>)."""
+    session = viewable_session(request, session_id)
+    if request.GET.get("v") == str(session_version(session_id=session.pk)):
+        return HttpResponse(status=204)
+    context = _room_context(request, session, oob=True)
+    response = render(request, "sessions_app/room.html#status", context)
+    if context["room"].is_over:
+        response.status_code = STOP_POLLING
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def room_messages(request: HttpRequest, session_id: int) -> HttpResponse:
+    """GET ?after=<last id>: only newer messages (204 if none). POST: send one."""
+    session = viewable_session(request, session_id)
+    if request.method == "POST":
+        return _send_message(request, session)
+    try:
+        after = max(0, int(request.GET.get("after") or 0))
+    except ValueError:
+        after = 0
+    lines = chat_lines(session=session, user=request.user, after=after)
+    if not lines:
+        over = session.status not in ("pending", "scheduled", "waiting", "live")
+        return HttpResponse(status=STOP_POLLING if over else 204)
+    return render(request, "sessions_app/room.html#chat-append", {"lines": lines, "session": session})
+
+
+def _send_message(request: HttpRequest, session: Session) -> HttpResponse:
+    form = MessageForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            message_send(session=session, sender=request.user, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            error = exc.detail
+    else:
+        error = "Write a message first (at most 4000 characters)."
+    if request.htmx:
+        response = HttpResponse(status=204)
+        if error:
+            return trigger_client_event(response, "toast", {"message": error, "level": "error"})
+        return trigger_client_event(response, "chat-refresh")
+    if error:
+        messages.error(request, error)
+    return redirect(session.get_absolute_url() + "#chat")
+
+
+# --- actions: the mechanic's start / complete / release, the customer's rating ---------------
+
+
+def _mechanic_action(request: HttpRequest, session_id: int, act: Callable, done: str) -> HttpResponse:
+    session = viewable_session(request, session_id)
+    mechanic = mechanic_of(request.user)
+    if mechanic is None or session.mechanic_id != mechanic.pk:
         raise Http404
-    return render(request, "sessions_app/room.html", {"session": session})
+    try:
+        act(session, mechanic)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, done)
+    return redirect(session.get_absolute_url())
+
+
+@require_POST
+@login_required
+def room_start(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _mechanic_action(
+        request,
+        session_id,
+        lambda s, m: session_start(session=s, mechanic=m),
+        "You are live. The customer can see it.",
+    )
+
+
+@require_POST
+@login_required
+def room_release(request: HttpRequest, session_id: int) -> HttpResponse:
+    return _mechanic_action(
+        request,
+        session_id,
+        lambda s, m: session_release(session=s, mechanic=m),
+        "Released: the request is back in the queue at its original place.",
+    )
+
+
+@require_POST
+@login_required
+def room_complete(request: HttpRequest, session_id: int) -> HttpResponse:
+    form = CompleteForm(request.POST)
+    if not form.is_valid():
+        session = viewable_session(request, session_id)
+        messages.error(request, "Write a short summary of your findings to complete the session.")
+        return redirect(session.get_absolute_url())
+    summary = form.cleaned_data["summary"]
+    return _mechanic_action(
+        request,
+        session_id,
+        lambda s, m: session_complete(session=s, mechanic=m, summary=summary),
+        "Session completed. The customer has your summary.",
+    )
+
+
+@require_POST
+@login_required
+def room_rate(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The customer rates a completed session, once."""
+    session = viewable_session(request, session_id)
+    form = RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose between 1 and 5 stars.")
+        return redirect(session.get_absolute_url())
+    try:
+        rating_create(
+            session=session,
+            user=request.user,
+            stars=form.cleaned_data["stars"],
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Thank you for rating your session!")
+    return redirect(session.get_absolute_url())

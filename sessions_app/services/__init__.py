@@ -1,5 +1,7 @@
 """The only code that changes a session's state. Views, admin, API, webhooks and tasks call these."""
 
+from .conversation import message_send as message_send
+from .conversation import rating_create as rating_create
 from .credits import credit_balance, credits_grant, credits_spend
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle

@@ -1,10 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from customers.models import Customer
 from mechanics.models import Workshop
 from sessions_app.services import credits_grant
-
-from .models import Customer
 
 
 def customer_create(

@@ -1,0 +1,276 @@
+"""Forms of the customer journey. They check input; the services decide and write."""
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils import timezone
+
+from customers.models import PayWith
+from customers.stripe_client import stripe_configured
+from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
+from sessions_app.models import Plan
+
+from .services.vin import vin_check
+
+SCHEDULE_HORIZON_DAYS = 30
+
+
+class SignupForm(forms.Form):
+    full_name = forms.CharField(
+        max_length=150, label="Your name", widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    username = forms.CharField(
+        max_length=150,
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    email = forms.EmailField(
+        help_text="We email you when a mechanic accepts and when your session ends.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        max_length=40,
+        required=False,
+        label="Phone (optional)",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken. Pick another one.")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords do not match.")
+        elif p1:
+            user = get_user_model()(username=data.get("username", ""), email=data.get("email", ""))
+            try:
+                password_validation.validate_password(p1, user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class PlanChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Plan) -> str:
+        return obj.name
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked in IntakeForm.clean_attachments."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class IntakeForm(forms.Form):
+    """The request: vehicle, concern, plan and payment, timing and attachments (SPEC §2 Intake)."""
+
+    vehicle_year = forms.IntegerField(
+        required=False,
+        label="Year",
+        min_value=1900,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "2018"}),
+    )
+    vehicle_make = forms.CharField(
+        required=False, max_length=60, label="Make", widget=forms.TextInput(attrs={"placeholder": "Toyota"})
+    )
+    vehicle_model = forms.CharField(
+        required=False, max_length=60, label="Model", widget=forms.TextInput(attrs={"placeholder": "Corolla"})
+    )
+    vin = forms.CharField(
+        required=False,
+        max_length=40,
+        label="VIN (optional)",
+        widget=forms.TextInput(
+            attrs={"autocapitalize": "characters", "spellcheck": "false", "placeholder": "17 characters"}
+        ),
+    )
+    mileage = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=2_000_000,
+        label="Mileage (optional)",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    concern = forms.CharField(
+        min_length=10,
+        max_length=4000,
+        label="What is going on?",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 5,
+                "placeholder": "e.g. A grinding noise from the front left wheel "
+                "when braking, started last week.",
+            }
+        ),
+        error_messages={
+            "required": "Tell the mechanic what is going on (at least 10 characters).",
+            "min_length": "Give the mechanic a little more detail (at least 10 characters).",
+        },
+    )
+    plan = PlanChoiceField(
+        queryset=Plan.objects.filter(active=True),
+        to_field_name="code",
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "That plan is not offered. Choose one of the plans below."},
+    )
+    pay_with = forms.ChoiceField(
+        choices=[(PayWith.CREDITS, "Credits"), (PayWith.CARD, "Card")],
+        required=False,
+        widget=forms.RadioSelect,
+        label="Pay with",
+    )
+    urgent = forms.BooleanField(required=False, label="Urgent: my car is unsafe or I am stranded")
+    scheduled_for = forms.DateTimeField(
+        required=False,
+        label="Schedule for later (optional, UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    attachments = MultipleFileField(
+        required=False, label=f"Photos or videos (up to {MAX_ATTACHMENTS}, 20 MB each)"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warnings: dict[str, str] = {}
+        self.checked_uploads: list[CheckedUpload] = []
+
+    def clean_vehicle_year(self) -> int | None:
+        year = self.cleaned_data.get("vehicle_year")
+        if year is not None and year > timezone.now().year + 1:
+            raise forms.ValidationError(f"Enter a year no later than {timezone.now().year + 1}.")
+        return year
+
+    def clean_vin(self) -> str:
+        result = vin_check(self.cleaned_data.get("vin", ""))
+        if result.error:
+            raise forms.ValidationError(result.error)
+        if result.warning:
+            self.warnings["vin"] = result.warning
+        return result.vin
+
+    def clean_concern(self) -> str:
+        return self.cleaned_data["concern"].strip()
+
+    def clean_scheduled_for(self):
+        when = self.cleaned_data.get("scheduled_for")
+        if when is None:
+            return None
+        now = timezone.now()
+        if when < now - timedelta(minutes=1):
+            raise forms.ValidationError(
+                "Choose a time in the future, or leave it empty to join the queue now."
+            )
+        if when > now + timedelta(days=SCHEDULE_HORIZON_DAYS):
+            raise forms.ValidationError(f"Schedule at most {SCHEDULE_HORIZON_DAYS} days ahead.")
+        return when
+
+    def clean_attachments(self) -> list:
+        files = self.cleaned_data.get("attachments") or []
+        accepted, errors = uploads_check(files)
+        if errors:
+            raise forms.ValidationError(errors)
+        self.checked_uploads = accepted
+        return files
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        plan: Plan | None = data.get("plan")
+        if plan is None:
+            return data
+        if plan.is_free:
+            data["pay_with"] = PayWith.FREE
+            return data
+        pay_with = data.get("pay_with")
+        if not pay_with:
+            self.add_error("pay_with", "Choose how to pay for this plan: credits or card.")
+        elif pay_with == PayWith.CREDITS and not plan.credit_cost:
+            self.add_error("pay_with", f"The {plan.name} plan cannot be paid with credits.")
+        elif pay_with == PayWith.CARD and not plan.price_cents:
+            self.add_error("pay_with", f"The {plan.name} plan cannot be paid by card.")
+        elif pay_with == PayWith.CARD and not stripe_configured():
+            self.add_error(
+                "pay_with", "Card payments are not configured yet. Pay with credits or choose the free plan."
+            )
+        return data
+
+
+class WaiverForm(forms.Form):
+    full_name = forms.CharField(
+        max_length=150,
+        label="Type your full name to sign",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    agreed = forms.BooleanField(
+        label="I have read and agree to the waiver above.",
+        error_messages={
+            "required": "Tick the box to agree to the waiver; we cannot start a session without it."
+        },
+    )
+
+    def clean_full_name(self) -> str:
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError("Type your full name to sign.")
+        return name
+
+
+# --- the session room (sessions_app/views.py) ------------------------------------------------
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        max_length=4000,
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a message…"}),
+    )
+
+
+class RatingForm(forms.Form):
+    stars = forms.TypedChoiceField(
+        choices=[(i, f"{i} star{'s' if i > 1 else ''}") for i in range(5, 0, -1)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Your rating",
+    )
+    comment = forms.CharField(
+        required=False, max_length=2000, label="Comment (optional)", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CompleteForm(forms.Form):
+    summary = forms.CharField(
+        max_length=8000, label="Summary of your findings", widget=forms.Textarea(attrs={"rows": 4})
+    )

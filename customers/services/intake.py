@@ -1,0 +1,89 @@
+"""Intake: the customer's description of the problem, with its attachments."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+
+from customers.models import Customer, Intake, IntakeAttachment
+from customers.uploads import CheckedUpload
+from sessions_app.models import Plan, Session
+from sessions_app.services.factory import active_session_error
+from sessions_app.transitions import ACTIVE_STATUSES
+
+
+@dataclass
+class IntakeDetails:
+    """The checked fields of an intake (from IntakeForm.cleaned_data, on the page and in the API)."""
+
+    plan: Plan
+    pay_with: str
+    concern: str
+    vehicle_year: int | None = None
+    vehicle_make: str = ""
+    vehicle_model: str = ""
+    vin: str = ""
+    mileage: int | None = None
+    urgent: bool = False
+    scheduled_for: datetime | None = None
+    uploads: list[CheckedUpload] = field(default_factory=list)
+
+    @classmethod
+    def from_cleaned(cls, data: dict, uploads: list[CheckedUpload]) -> "IntakeDetails":
+        return cls(
+            plan=data["plan"],
+            pay_with=data["pay_with"],
+            concern=data["concern"],
+            vehicle_year=data.get("vehicle_year"),
+            vehicle_make=(data.get("vehicle_make") or "").strip(),
+            vehicle_model=(data.get("vehicle_model") or "").strip(),
+            vin=data.get("vin") or "",
+            mileage=data.get("mileage"),
+            urgent=bool(data.get("urgent")),
+            scheduled_for=data.get("scheduled_for"),
+            uploads=uploads,
+        )
+
+
+def customer_has_active_session(*, customer: Customer) -> bool:
+    return Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists()
+
+
+def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:
+    """Save the intake and its attachments. Refused (`active_session_exists`) while the customer has
+    an active session: they must return to it or end it first."""
+    if customer_has_active_session(customer=customer):
+        raise active_session_error(customer)
+    stored: list[IntakeAttachment] = []
+    try:
+        with transaction.atomic():
+            intake = Intake.objects.create(
+                customer=customer,
+                plan=details.plan,
+                pay_with=details.pay_with,
+                concern=details.concern,
+                vehicle_year=details.vehicle_year,
+                vehicle_make=details.vehicle_make,
+                vehicle_model=details.vehicle_model,
+                vin=details.vin,
+                mileage=details.mileage,
+                urgent=details.urgent,
+                scheduled_for=details.scheduled_for,
+            )
+            for upload in details.uploads:
+                attachment = IntakeAttachment(
+                    intake=intake,
+                    original_name=upload.original_name,
+                    content_type=upload.content_type,
+                    size=upload.file.size or 0,
+                )
+                upload.file.seek(0)
+                attachment.file.save(upload.storage_name(), upload.file, save=False)
+                stored.append(attachment)
+                attachment.save()
+    except Exception:
+        # The rows rolled back: do not leave their files behind.
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+    return intake
