@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from autodoctor.access import api_customer
 from sessions_app.api import SessionOut, session_payload
@@ -14,12 +14,9 @@ from sessions_app.services import session_cancel, session_end_by_customer
 
 from . import selectors
 from .forms import IntakeForm
-from .services import IntakeDetails, intake_create, waiver_submit
+from .services import IntakeDetails, error_http_status, intake_create, waiver_submit
 
 router = Router(tags=["customer"])
-
-# Codes the shared error table does not know, with the status this API gives them.
-EXTRA_STATUS = {"intake_already_submitted": 409, "payment_unavailable": 503}
 
 
 class ErrorOut(Schema):
@@ -83,7 +80,7 @@ def _domain_error(request: HttpRequest, exc: DomainError):
     """The shared error shape, with this API's status for the codes the shared table lacks."""
     body = exc.as_dict()
     extra = {k: v for k, v in body.items() if k not in ("error", "detail")}
-    return _error(request, exc.code, exc.detail, EXTRA_STATUS.get(exc.code, exc.http_status), **extra)
+    return _error(request, exc.code, exc.detail, error_http_status(exc), **extra)
 
 
 def _own_session(request: HttpRequest, session_id: int):
@@ -152,7 +149,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
         intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
     except DomainError as exc:
         return _domain_error(request, exc)
-    return 201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())}
+    return Status(201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())})
 
 
 @router.post(
@@ -184,6 +181,6 @@ def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
     except DomainError as exc:
         return _domain_error(request, exc)
     if outcome.checkout_url:
-        return 200, {"checkout_url": outcome.checkout_url}
+        return Status(200, {"checkout_url": outcome.checkout_url})
     session = selectors.customer_session(customer=customer, session_id=outcome.session.pk)
-    return 201, {"session": session_payload(session)}
+    return Status(201, {"session": session_payload(session)})

@@ -23,6 +23,7 @@ from .services import (
     checkout_confirm,
     customer_create,
     customer_has_active_session,
+    error_http_status,
     intake_create,
     waiver_submit,
 )
@@ -222,7 +223,7 @@ def intake_waiver(request: HttpRequest, intake_id: int) -> HttpResponse:
         if exc.code == "intake_already_submitted":
             messages.info(request, exc.detail)
             return redirect(exc.context.get("session_url") or reverse("customer_dashboard"))
-        return _waiver_page(request, intake, form, status=exc.http_status, error=exc)
+        return _waiver_page(request, intake, form, status=error_http_status(exc), error=exc)
     if outcome.checkout_url:
         return redirect(outcome.checkout_url)
     messages.success(request, "You are in the queue. A mechanic will be with you shortly.")

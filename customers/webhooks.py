@@ -25,13 +25,15 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         log.error("Stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
         return JsonResponse({"error": "not_configured"}, status=400)
     try:
-        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         event = json.loads(payload)
-    except stripe.SignatureVerificationError:
-        return JsonResponse({"error": "bad_signature"}, status=400)
-    except ValueError:
+    except ValueError:  # not JSON, or not UTF-8
         return JsonResponse({"error": "bad_payload"}, status=400)
     if not isinstance(event, dict):
         return JsonResponse({"error": "bad_payload"}, status=400)
+    try:
+        # Checks the signature against our secret and rejects timestamps older than 5 minutes.
+        stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except stripe.SignatureVerificationError:
+        return JsonResponse({"error": "bad_signature"}, status=400)
     result = stripe_event_process(event=event)
     return JsonResponse({"received": True, "result": result})

@@ -12,7 +12,11 @@ MAX_MESSAGE_LENGTH = 4000
 
 def _lock(session: Session) -> Session:
     try:
-        return Session.objects.select_for_update().select_related("customer", "mechanic").get(pk=session.pk)
+        return (
+            Session.objects.select_for_update(of=("self",))
+            .select_related("customer", "mechanic")
+            .get(pk=session.pk)
+        )
     except Session.DoesNotExist:
         raise DomainError("not_found", "That session does not exist.") from None
 

@@ -1,0 +1,168 @@
+"""The active-session banner: what it shows, its cheap poll, and End Session."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from customers.selectors import banner_version
+from sessions_app.services import session_accept, session_release, session_start
+from tests.factories import make_customer, make_mechanic, make_session, open_assignment
+
+pytestmark = pytest.mark.django_db
+
+BANNER = "/customer/banner/"
+
+
+def banner_html(client) -> str:
+    return client.get("/customer/dashboard/").content.decode()
+
+
+def test_pending_banner_shows_pill_plan_place_in_line_and_wait(customer, customer_client):
+    make_session(make_customer("earlier"))
+    session = make_session(customer, plan_code="video-30", pay_with="credits")
+    html = banner_html(customer_client)
+    assert 'id="session-banner"' in html
+    assert 'class="pill pill-pending"' in html
+    assert "Video Call (30 min)" in html and "Video · 30 min" in html
+    assert "You are <strong>#2</strong> in line" in html
+    assert "estimated wait about <strong>" in html
+    assert f'href="/video/{session.pk}/">Return to Session' in html
+    assert f'href="/customer/sessions/{session.pk}/end/"' in html  # End Session works without JS
+
+
+def test_waiting_and_live_banner(customer, customer_client):
+    session = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    html = banner_html(customer_client)
+    assert 'class="pill pill-waiting"' in html and "Mechanic assigned" in html and "Mike" in html
+    session_start(session=session, mechanic=mech)
+    html = banner_html(customer_client)
+    assert 'class="pill pill-live"' in html and "You are live with" in html
+
+
+def test_scheduled_banner(customer, customer_client):
+    make_session(customer, scheduled_for=timezone.now() + timedelta(hours=3))
+    html = banner_html(customer_client)
+    assert 'class="pill pill-scheduled"' in html and "Scheduled for" in html
+
+
+def test_release_tells_the_customer_they_keep_their_place(customer, customer_client):
+    session = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    session_release(session=session, mechanic=mech)
+    html = banner_html(customer_client)
+    assert "pill-pending" in html and "You keep your place in line" in html
+
+
+def test_no_banner_without_an_active_session(customer_client):
+    html = banner_html(customer_client)
+    assert 'id="session-banner" class="session-banner-empty" hidden' in html
+    assert "Return to Session" not in html
+
+
+def test_poll_answers_204_when_nothing_changed_and_the_banner_when_it_did(customer, customer_client):
+    session = make_session(customer)
+    version = banner_version(customer=customer)
+    assert customer_client.get(BANNER, {"v": version}).status_code == 204
+    session_accept(assignment=open_assignment(session), mechanic=make_mechanic("mike"))
+    response = customer_client.get(BANNER, {"v": version})
+    assert response.status_code == 200
+    assert b"Mechanic assigned" in response.content
+    new_version = banner_version(customer=customer)
+    assert new_version != version and f"v={new_version}".encode() in response.content
+    assert customer_client.get(BANNER, {"v": new_version}).status_code == 204
+
+
+def test_pending_place_in_line_follows_other_sessions(customer, customer_client):
+    ahead = make_session(make_customer("earlier"))
+    make_session(customer)
+    version = banner_version(customer=customer)
+    session_accept(assignment=open_assignment(ahead), mechanic=make_mechanic("mike"))
+    response = customer_client.get(BANNER, {"v": version})
+    assert response.status_code == 200 and b"You are <strong>#1</strong> in line" in response.content
+
+
+def test_poll_stops_with_286_once_the_session_is_over(customer, customer_client):
+    session = make_session(customer)
+    version = banner_version(customer=customer)
+    from sessions_app.services import session_cancel
+
+    session_cancel(session=session, user=customer.user)
+    response = customer_client.get(BANNER, {"v": version})
+    assert response.status_code == 286
+    assert b"session-banner-empty" in response.content and b"hx-get" not in response.content
+
+
+def test_banner_poll_query_counts(customer, customer_client, django_assert_num_queries):
+    session = make_session(customer)
+    version = banner_version(customer=customer)
+    customer_client.get(BANNER, {"v": version})  # warm up (content types, etc.)
+    # session row + user + customer profile + active session row + version stamp
+    with django_assert_num_queries(5):
+        assert customer_client.get(BANNER, {"v": version}).status_code == 204
+    # changed, pending: + active session (joined) + open assignment + place in line + mechanics
+    # available + recent wait times + latest event
+    with django_assert_num_queries(11):
+        assert customer_client.get(BANNER, {"v": "stale"}).status_code == 200
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    with django_assert_num_queries(7):
+        assert customer_client.get(BANNER, {"v": "stale"}).status_code == 200
+
+
+def test_end_session_with_htmx_removes_the_banner_and_triggers_refresh(customer, customer_client):
+    session = make_session(customer, plan_code="quick-chat", pay_with="credits")
+    response = customer_client.post(
+        f"/customer/sessions/{session.pk}/end/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="session-banner"
+    )
+    assert response.status_code == 200
+    assert b"session-banner-empty" in response.content
+    triggers = json.loads(response["HX-Trigger"])
+    assert triggers["session-ended"] == {"session_id": session.pk}
+    assert "refunded" in triggers["toast"]["message"]
+    session.refresh_from_db()
+    assert session.status == "cancelled"
+    # The start area refreshes to offer a new request straight away.
+    panel = customer_client.get(
+        "/customer/dashboard/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="start-request"
+    )
+    assert b'href="/customer/request/new/"' in panel.content and b"<html" not in panel.content
+
+
+def test_end_session_without_js_confirms_then_posts(customer, customer_client):
+    session = make_session(customer)
+    confirm = customer_client.get(f"/customer/sessions/{session.pk}/end/")
+    assert confirm.status_code == 200 and b"End this session?" in confirm.content
+    response = customer_client.post(f"/customer/sessions/{session.pk}/end/", follow=True)
+    assert response.redirect_chain[-1][0] == "/customer/dashboard/"
+    assert b"Your request was cancelled" in response.content
+
+
+def test_ending_a_live_session_completes_it_and_offers_rating(customer, customer_client):
+    session = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    session_start(session=session, mechanic=mech)
+    response = customer_client.post(f"/customer/sessions/{session.pk}/end/", follow=True)
+    assert response.redirect_chain[-1][0] == f"/chat/{session.pk}/"
+    assert b"How did it go?" in response.content
+    session.refresh_from_db()
+    assert session.status == "completed"
+
+
+def test_ending_twice_is_a_message_not_an_error(customer, customer_client):
+    session = make_session(customer)
+    customer_client.post(f"/customer/sessions/{session.pk}/end/")
+    response = customer_client.post(f"/customer/sessions/{session.pk}/end/", follow=True)
+    assert response.status_code == 200 and b"can no longer be cancelled" in response.content
+
+
+def test_cannot_end_someone_elses_session(customer_client):
+    other = make_session(make_customer("bob"))
+    assert customer_client.post(f"/customer/sessions/{other.pk}/end/").status_code == 404
+    other.refresh_from_db()
+    assert other.status == "pending"
