@@ -5,7 +5,7 @@ panel refresh runs only that panel's queries and the full page runs each query o
 """
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
 
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment
@@ -104,6 +105,10 @@ class MechanicDashboard:
         self.mechanic = mechanic
         self.filters = filters
         self.session_key = session_key
+
+    @cached_property
+    def now(self) -> datetime:
+        return timezone.now()
 
     # --- My Active Work (one query) ---------------------------------------------------------
     @cached_property

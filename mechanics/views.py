@@ -164,7 +164,7 @@ def complete_session(request: HttpRequest, session_id: int) -> HttpResponse:
 @mechanic_required
 def force_end_all(request: HttpRequest) -> HttpResponse:
     """Emergency exit. GET is the confirmation page (without JavaScript); POST does it."""
-    form = ForceEndAllForm(request.POST or None)
+    form = ForceEndAllForm(request.POST if request.method == "POST" else None)
     if request.method == "GET" or not form.is_valid():
         if request.htmx:
             return _after_action(request, "Tick the box to confirm.", level=messages.ERROR)
