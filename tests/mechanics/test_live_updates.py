@@ -1,0 +1,192 @@
+"""Live updates: the pulse poll (204 when nothing changed) and pinned query counts.
+
+Counts are taken with a signed-in test client, so they include what the middleware loads:
+session (1) + user (1), then the mechanic profile (1, the @mechanic_required check).
+
+    full dashboard, any tab   8 = those 3 + active work + queue count/newest id + history counts
+                                  + the tab's page (its total comes from the counts) + state version
+    stats panel               5 = 3 + active work + queue count
+    active panel              4 = 3 + active work
+    tabnav panel              5 = 3 + queue count + history counts
+    tablist panel (incoming)  6 = 3 + queue count + active work (the lock) + the page
+    unchanged pulse           1 = the state version; session and user are not loaded at all
+    changed pulse             5 = version, then session + user + mechanic + version (new token)
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from sessions_app.models import Rating, Session
+from sessions_app.selectors import state_version
+from sessions_app.services import session_accept
+from sessions_app.transitions import SessionStatus as S
+from tests.factories import make_customer, make_mechanic, make_session, open_assignment, plan
+
+from .conftest import HTMX, pulse_token_in
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/mechanic/dashboard/"
+PULSE = "/mechanic/dashboard/pulse/"
+
+# session + user + mechanic profile (the decorator) are in every count below.
+DASHBOARD_QUERIES = {"incoming": 8, "active": 8, "completed": 8, "all": 8}
+PANEL_QUERIES = {"stats": 5, "active": 4, "tabnav": 5, "tablist": 6}
+UNCHANGED_PULSE_QUERIES = 1
+CHANGED_PULSE_QUERIES = 5  # version check, then session + user + mechanic + version for a new token
+
+
+# --- the pulse ---------------------------------------------------------------------------------
+
+
+def test_unchanged_pulse_is_204_after_one_query(mech_client, django_assert_num_queries):
+    make_session()
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    with django_assert_num_queries(UNCHANGED_PULSE_QUERIES):
+        response = mech_client.get(PULSE, {"v": token}, headers=HTMX)
+    assert response.status_code == 204
+    assert response.content == b""
+    assert "Set-Cookie" not in response.headers or "sessionid" not in response.headers.get("Set-Cookie", "")
+
+
+def test_changed_pulse_triggers_a_refresh_and_hands_out_a_new_token(mech_client, django_assert_num_queries):
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    make_session()  # a new request: a new event
+    with django_assert_num_queries(CHANGED_PULSE_QUERIES):
+        response = mech_client.get(PULSE, {"v": token}, headers=HTMX)
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"]) == {"dashboard-changed": {}}
+    new_token = pulse_token_in(response.content.decode())
+    assert new_token != token
+    assert mech_client.get(PULSE, {"v": new_token}, headers=HTMX).status_code == 204
+
+
+def test_a_token_is_only_good_with_the_session_it_was_issued_to(mech_client, mechanic):
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+
+    anonymous = Client()
+    response = anonymous.get(PULSE, {"v": token})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+    customer = Client()
+    customer.force_login(make_customer().user)
+    assert customer.get(PULSE, {"v": token}).status_code == 403
+
+    forged = mech_client.get(PULSE, {"v": token[:-2] + "xx"}, headers=HTMX)
+    assert forged.status_code == 200 and "dashboard-changed" in forged["HX-Trigger"]
+
+
+def test_an_old_token_rechecks_the_user_but_does_not_refresh_needlessly(mech_client, monkeypatch):
+    import time
+
+    from django.core import signing
+
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    later = time.time() + 16 * 60
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    response = mech_client.get(PULSE, {"v": token}, headers=HTMX)
+    assert response.status_code == 200  # the slow, checked path: a fresh token...
+    assert "HX-Trigger" not in response  # ...but nothing changed, so no refresh
+    assert mech_client.get(PULSE, {"v": pulse_token_in(response.content.decode())}).status_code == 204
+
+
+def test_after_logout_the_pulse_sends_to_login(mech_client):
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    mech_client.logout()
+    make_session()
+    response = mech_client.get(PULSE, {"v": token})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- pinned query counts, flat as the data grows -------------------------------------------------
+
+
+def fill_queue(n: int) -> None:
+    for _ in range(n):
+        make_session(make_customer())
+
+
+def fill_history(mechanic, n: int) -> None:
+    """n completed sessions of this mechanic, written directly: they are fixture data, and the
+    constraints hold (completed sessions may keep their mechanic; no active-session clash)."""
+    customer = make_customer()
+    chat = plan("free-chat")
+    now = timezone.now()
+    rows = [
+        Session(
+            type="chat",
+            plan=chat,
+            payment_method="free",
+            status=S.COMPLETED,
+            customer=customer,
+            mechanic=mechanic,
+            queued_at=now - timedelta(hours=i + 1),
+            started_at=now - timedelta(hours=i + 1),
+            ended_at=now - timedelta(hours=i),
+            duration_minutes=10,
+            summary=f"Finding {i}",
+        )
+        for i in range(n)
+    ]
+    created = Session.objects.bulk_create(rows, batch_size=500)
+    if not created[0].pk:  # backends that do not return ids from bulk_create
+        created = list(Session.objects.filter(mechanic=mechanic, status=S.COMPLETED))
+    Rating.objects.bulk_create([Rating(session=s, stars=1 + s.pk % 5) for s in created[::3]], batch_size=500)
+
+
+def busy_mechanic(mechanic) -> None:
+    """One waiting session so the active panel and the lock have something to show."""
+    session_accept(assignment=open_assignment(make_session()), mechanic=mechanic)
+
+
+def count_all(client, assert_num_queries) -> None:
+    for tab, expected in DASHBOARD_QUERIES.items():
+        with assert_num_queries(expected):
+            assert client.get(DASHBOARD, {"tab": tab}).status_code == 200
+    for panel, expected in PANEL_QUERIES.items():
+        with assert_num_queries(expected):
+            assert client.get(f"/mechanic/dashboard/panels/{panel}/", headers=HTMX).status_code == 200
+    token = pulse_token_in(client.get(DASHBOARD).content.decode())
+    with assert_num_queries(UNCHANGED_PULSE_QUERIES):
+        assert client.get(PULSE, {"v": token}, headers=HTMX).status_code == 204
+
+
+def test_query_counts_with_one_request_and_one_history_session(
+    mech_client, mechanic, django_assert_num_queries
+):
+    busy_mechanic(mechanic)
+    fill_queue(1)
+    fill_history(mechanic, 1)
+    count_all(mech_client, django_assert_num_queries)
+
+
+def test_query_counts_stay_flat_with_500_requests_and_2000_history_sessions(
+    mech_client, mechanic, django_assert_num_queries
+):
+    busy_mechanic(mechanic)
+    fill_queue(500)
+    fill_history(mechanic, 2000)
+    count_all(mech_client, django_assert_num_queries)
+    page = mech_client.get(DASHBOARD, {"tab": "all"}).content.decode()
+    assert 'All History <span class="tab-count">(2001)</span>' in page
+    assert "Page 1 of 101" in page
+    assert 'Incoming Requests <span class="tab-count">(500)</span>' in page
+
+
+def test_a_filtered_tab_costs_one_more_query_for_its_count(mech_client, mechanic, django_assert_num_queries):
+    fill_history(mechanic, 30)
+    with django_assert_num_queries(DASHBOARD_QUERIES["all"] + 1):
+        mech_client.get(DASHBOARD, {"tab": "all", "q": "driver"})
+
+
+def test_state_version_moves_with_every_transition():
+    before = state_version()
+    session = make_session()
+    assert state_version() > before
+    middle = state_version()
+    session_accept(assignment=open_assignment(session), mechanic=make_mechanic())
+    assert state_version() > middle
