@@ -130,7 +130,7 @@ def session_history(
         qs = qs.filter(mechanic=mechanic)
     if customer is not None:
         qs = qs.filter(customer=customer)
-    if group:
+    if group in HISTORY_GROUPS:  # an unknown group (e.g. a tampered query string) filters nothing
         qs = qs.filter(status__in=HISTORY_GROUPS[group])
     if search.strip():
         qs = qs.filter(customer__full_name__icontains=search.strip())

@@ -109,6 +109,11 @@ def _require_mechanic(session: Session, mechanic: Mechanic | None, action: str) 
         raise DomainError("forbidden", f"Only the mechanic assigned to this session can {action} it.")
 
 
+def _require_customer_or_staff(session: Session, user: User, action: str) -> None:
+    if not (user.is_staff or session.customer.user_id == user.pk):
+        raise DomainError("forbidden", f"Only the session's customer or staff can {action} it.")
+
+
 def _user_of(mechanic: Mechanic | None) -> Any:
     return mechanic.user if mechanic is not None else None
 
@@ -256,6 +261,7 @@ def session_end_by_customer(*, session: Session, user: User) -> Session:
     """The customer's "End Session": completes a live session, cancels one that is not live yet."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
+        _require_customer_or_staff(locked, user, "end")
         if locked.status == SessionStatus.LIVE:
             _complete_locked(locked, actor=user, summary="", by="customer")
         else:
@@ -276,9 +282,12 @@ def _cancel_locked(session: Session, *, actor: User | None, reason: str) -> None
 
 
 def session_cancel(*, session: Session, user: User | None, reason: str = "customer") -> Session:
-    """The customer or staff cancel a session that has not gone live; it is refunded."""
+    """The customer or staff cancel a session that has not gone live; it is refunded.
+    user=None: the system."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
+        if user is not None:
+            _require_customer_or_staff(locked, user, "cancel")
         _cancel_locked(locked, actor=user, reason=reason)
     return locked
 
@@ -288,10 +297,16 @@ def session_expire(*, session: Session, queued_before=None) -> Session:
     With `queued_before`, the age is re-checked on the locked row (for the scheduled job)."""
     with transaction.atomic():
         locked = _lock_session(session.pk)
-        if queued_before is not None and (locked.queued_at is None or locked.queued_at >= queued_before):
+        if not can("expire", locked.status):
             raise invalid_transition("expire", locked.status)
+        if queued_before is not None and (locked.queued_at is None or locked.queued_at >= queued_before):
+            raise DomainError(
+                "invalid_transition", "This session has not been waiting long enough to expire."
+            )
+        now = timezone.now()
         _close_assignment(locked, AssignmentStatus.EXPIRED)
-        _move(locked, "expire", actor=None, fields={"ended_at": timezone.now()})
+        _move(locked, "expire", actor=None, fields={"ended_at": now})
+        SessionParticipant.objects.filter(session=locked, left_at=None).update(left_at=now)
         refund_unstarted_session(locked, actor=None)
     return locked
 
