@@ -84,6 +84,16 @@ def banner_state(*, customer: Customer, version: str | None = None) -> ActiveSes
 # --- dashboard -------------------------------------------------------------------------------
 
 
+def active_session_url(*, customer: Customer) -> str:
+    """The room of the customer's active session, or "" (one small query)."""
+    row = (
+        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
+        .values_list("id", "type")
+        .first()
+    )
+    return Session(pk=row[0], type=row[1]).get_absolute_url() if row else ""
+
+
 def past_sessions(*, customer: Customer) -> QuerySet[Session]:
     """Ended sessions, newest first, with rating, plan and mechanic loaded."""
     return session_history(customer=customer, group="ended")

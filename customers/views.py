@@ -1,5 +1,7 @@
 """Customer pages: sign-up, dashboard, intake -> waiver -> payment, the banner and its poll."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -34,6 +36,17 @@ SESSION_ENDED_EVENT = "session-ended"
 
 def _customer(request: HttpRequest) -> Customer:
     return customer_of(request.user)
+
+
+def _page_path(request: HttpRequest) -> str:
+    """The path of the page the visitor is on (for htmx requests, the page that asked)."""
+    if request.htmx and request.htmx.current_url_abs_path:
+        return urlsplit(request.htmx.current_url_abs_path).path
+    return request.path
+
+
+def _banner_response(request: HttpRequest, state: selectors.ActiveSessionBanner) -> HttpResponse:
+    return render(request, "customers/banner.html", {"banner": state, "here": _page_path(request)})
 
 
 def _client_ip(request: HttpRequest) -> str | None:
@@ -79,8 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     customer = _customer(request)
     context = {
         "customer": customer,
-        "has_active": customer_has_active_session(customer=customer),
-        "plans": selectors.plans_on_offer(),
+        "active_url": selectors.active_session_url(customer=customer),
     }
     if request.htmx and request.htmx.target == "start-request":
         return render(request, "customers/dashboard.html#start-request", context)
@@ -103,7 +115,7 @@ def banner(request: HttpRequest) -> HttpResponse:
     if request.GET.get("v") == version:
         return HttpResponse(status=204)
     state = selectors.banner_state(customer=customer, version=version)
-    response = render(request, "customers/banner.html", {"banner": state})
+    response = _banner_response(request, state)
     if state.active is None:
         response.status_code = HttpResponseStopPolling.status_code
     return response
@@ -130,8 +142,7 @@ def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             text, level = "Your request was cancelled. Anything you paid is refunded.", messages.SUCCESS
     if request.htmx:
-        state = selectors.banner_state(customer=customer)
-        response = render(request, "customers/banner.html", {"banner": state})
+        response = _banner_response(request, selectors.banner_state(customer=customer))
         trigger_client_event(response, "toast", {"message": text, "level": messages.DEFAULT_TAGS[level]})
         return trigger_client_event(response, SESSION_ENDED_EVENT, {"session_id": session.pk})
     messages.add_message(request, level, text)

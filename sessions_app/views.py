@@ -23,6 +23,7 @@ from .models import Session
 from .room_selectors import chat_lines, room_state
 from .selectors import session_version
 from .services import message_send, rating_create, session_complete, session_release, session_start
+from .transitions import ACTIVE_STATUSES
 
 STOP_POLLING = HttpResponseStopPolling.status_code
 
@@ -77,7 +78,7 @@ def room_messages(request: HttpRequest, session_id: int) -> HttpResponse:
         after = 0
     lines = chat_lines(session=session, user=request.user, after=after)
     if not lines:
-        over = session.status not in ("pending", "scheduled", "waiting", "live")
+        over = session.status not in ACTIVE_STATUSES
         return HttpResponse(status=STOP_POLLING if over else 204)
     return render(request, "sessions_app/room.html#chat-append", {"lines": lines, "session": session})
 

@@ -166,3 +166,19 @@ def test_cannot_end_someone_elses_session(customer_client):
     assert customer_client.post(f"/customer/sessions/{other.pk}/end/").status_code == 404
     other.refresh_from_db()
     assert other.status == "pending"
+
+
+def test_in_its_own_room_the_banner_shows_the_status_only(customer, customer_client):
+    session = make_session(customer)
+    room = customer_client.get(f"/chat/{session.pk}/").content.decode()
+    banner = room[room.index('id="session-banner"') : room.index('id="main"')]
+    assert "pill-pending" in banner and "Return to Session" not in banner and "End Session" not in banner
+    # The poll knows which page asked (htmx sends HX-Current-URL).
+    poll = customer_client.get(
+        BANNER, {"v": "x"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver/chat/{session.pk}/"
+    )
+    assert b"Return to Session" not in poll.content
+    poll = customer_client.get(
+        BANNER, {"v": "x"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/customer/dashboard/"
+    )
+    assert b"Return to Session" in poll.content

@@ -1,0 +1,70 @@
+"""Free plan end to end in Chromium: sign up, request, waiver, banner through the whole life of
+the session (pending -> Mechanic assigned -> live) without a reload, End Session, start again."""
+
+import re
+
+from playwright.sync_api import expect
+
+from sessions_app.models import Session
+from tests.e2e.customer_steps import (
+    WAIT,
+    banner_pill,
+    end_from_banner,
+    fill_intake,
+    mechanic_accepts,
+    mechanic_starts,
+    sign_waiver,
+)
+from tests.factories import PASSWORD, make_mechanic, plan
+
+
+def test_free_request_banner_follows_the_session_and_ends_at_once(
+    transactional_db, live_server, new_page, login, artifacts_dir
+):
+    plan("free-chat")
+    make_mechanic("mike")
+
+    page = new_page(viewport={"width": 1280, "height": 860})
+    page.goto("/accounts/signup/")
+    page.get_by_label("Your name").fill("Dana Driver")
+    page.get_by_label("Username").fill("dana")
+    page.get_by_label("Email").fill("dana@example.com")
+    page.get_by_label("Password", exact=True).fill("correct-horse-battery-9")
+    page.get_by_label("Password again").fill("correct-horse-battery-9")
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/customer/dashboard/$"))
+    expect(page.get_by_text("Welcome, Dana!")).to_be_visible()
+
+    page.get_by_role("link", name="Start a request").click()
+    fill_intake(page, plan_name="Free Chat")
+    sign_waiver(page, name="Dana Driver", button="Sign and join the queue")
+    session = Session.objects.get()
+    expect(page).to_have_url(re.compile(rf"/chat/{session.pk}/$"))
+    expect(banner_pill(page)).to_have_text("Pending")
+
+    page.goto("/customer/dashboard/")
+    expect(page.locator("#session-banner")).to_contain_text("in line")
+    page.screenshot(path=str(artifacts_dir / "customer-dashboard-pending-desktop.png"), full_page=True)
+
+    mechanic_page = new_page()
+    login(mechanic_page, "mike", PASSWORD)
+    room_url = mechanic_accepts(mechanic_page, session)
+    expect(banner_pill(page)).to_have_text("Mechanic assigned", timeout=WAIT)  # no reload
+    expect(page.locator("#session-banner")).to_contain_text("Mike accepted your request")
+
+    mechanic_starts(mechanic_page, room_url)
+    expect(banner_pill(page)).to_have_text("Live", timeout=WAIT)
+
+    end_from_banner(page)
+    expect(page.locator("#start-request").get_by_role("link", name="Start a request")).to_be_visible(
+        timeout=WAIT
+    )
+    session.refresh_from_db()
+    assert session.status == "completed"
+
+    # A new request can start straight away, without a reload.
+    page.locator("#start-request").get_by_role("link", name="Start a request").click()
+    fill_intake(page, plan_name="Free Chat", concern="Now the battery light flickers on the highway.")
+    sign_waiver(page, name="Dana Driver", button="Sign and join the queue")
+    expect(banner_pill(page)).to_have_text("Pending")
+    assert Session.objects.filter(status="pending").count() == 1
