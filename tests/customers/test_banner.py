@@ -175,10 +175,16 @@ def test_in_its_own_room_the_banner_shows_the_status_only(customer, customer_cli
     assert "pill-pending" in banner and "Return to Session" not in banner and "End Session" not in banner
     # The poll knows which page asked (htmx sends HX-Current-URL).
     poll = customer_client.get(
-        BANNER, {"v": "x"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver/chat/{session.pk}/"
+        BANNER,
+        {"v": "x"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver/chat/{session.pk}/",
     )
     assert b"Return to Session" not in poll.content
     poll = customer_client.get(
-        BANNER, {"v": "x"}, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/customer/dashboard/"
+        BANNER,
+        {"v": "x"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/customer/dashboard/",
     )
     assert b"Return to Session" in poll.content
