@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
@@ -83,6 +84,11 @@ def _domain_error(request: HttpRequest, exc: DomainError):
     return _error(request, exc.code, exc.detail, error_http_status(exc), **extra)
 
 
+def customer_user(request: HttpRequest) -> User:
+    """The signed-in customer's user (django_auth has already refused anonymous callers)."""
+    return api_customer(request).user
+
+
 def _own_session(request: HttpRequest, session_id: int):
     customer = api_customer(request)
     session = selectors.customer_session(customer=customer, session_id=session_id)
@@ -107,7 +113,7 @@ def active_session(request: HttpRequest) -> dict[str, Any]:
 def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Cancel before the session goes live (refunded); 409 once it is live or over."""
     session = _own_session(request, session_id)
-    session_cancel(session=session, user=request.user, reason="customer")
+    session_cancel(session=session, user=customer_user(request), reason="customer")
     return {"session": session_payload(_own_session(request, session_id))}
 
 
@@ -115,7 +121,7 @@ def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The customer's End Session: completes a live session, cancels one not started; 409 if over."""
     session = _own_session(request, session_id)
-    session_end_by_customer(session=session, user=request.user)
+    session_end_by_customer(session=session, user=customer_user(request))
     return {"session": session_payload(_own_session(request, session_id))}
 
 
@@ -182,5 +188,6 @@ def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
         return _domain_error(request, exc)
     if outcome.checkout_url:
         return Status(200, {"checkout_url": outcome.checkout_url})
+    assert outcome.session is not None  # free and credit plans always get their session
     session = selectors.customer_session(customer=customer, session_id=outcome.session.pk)
-    return Status(201, {"session": session_payload(session)})
+    return Status(201, {"session": session_payload(session or outcome.session)})

@@ -5,11 +5,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.models import User
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import customer_of, customer_required
 from sessions_app.errors import DomainError
@@ -34,26 +36,33 @@ from .stripe_client import stripe_configured
 SESSION_ENDED_EVENT = "session-ended"
 
 
-def _customer(request: HttpRequest) -> Customer:
+class CustomerRequest(HttpRequest):
+    """What the middleware and @customer_required guarantee (for the type checker)."""
+
+    htmx: HtmxDetails
+    user: User
+
+
+def _customer(request: CustomerRequest) -> Customer:
     return customer_of(request.user)
 
 
-def _page_path(request: HttpRequest) -> str:
+def _page_path(request: CustomerRequest) -> str:
     """The path of the page the visitor is on (for htmx requests, the page that asked)."""
     if request.htmx and request.htmx.current_url_abs_path:
         return urlsplit(request.htmx.current_url_abs_path).path
     return request.path
 
 
-def _banner_response(request: HttpRequest, state: selectors.ActiveSessionBanner) -> HttpResponse:
+def _banner_response(request: CustomerRequest, state: selectors.ActiveSessionBanner) -> HttpResponse:
     return render(request, "customers/banner.html", {"banner": state, "here": _page_path(request)})
 
 
-def _client_ip(request: HttpRequest) -> str | None:
+def _client_ip(request: CustomerRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _active_session_page(request: HttpRequest, error: DomainError, *, status: int = 409) -> HttpResponse:
+def _active_session_page(request: CustomerRequest, error: DomainError, *, status: int = 409) -> HttpResponse:
     """The friendly answer to a second request while one is active: explain and link back."""
     return render(request, "customers/active_exists.html", {"error": error}, status=status)
 
@@ -87,7 +96,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @customer_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: CustomerRequest) -> HttpResponse:
     """Banner (from the base layout), start a request, past sessions, credits, refund notices."""
     customer = _customer(request)
     context = {
@@ -107,7 +116,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @customer_required
-def banner(request: HttpRequest) -> HttpResponse:
+def banner(request: CustomerRequest) -> HttpResponse:
     """The banner's poll: 204 when nothing changed, the new banner otherwise, and htmx's
     stop-polling 286 (with the empty banner) once there is no active session."""
     customer = _customer(request)
@@ -123,7 +132,7 @@ def banner(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @customer_required
-def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_end(request: CustomerRequest, session_id: int) -> HttpResponse:
     """ "End Session": GET is the confirmation step (without JavaScript), POST ends it: a live
     session completes, one that has not started is cancelled (and refunded)."""
     customer = _customer(request)
@@ -154,7 +163,7 @@ def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
 # --- intake -> waiver -> payment -------------------------------------------------------------
 
 
-def _intake_page(request: HttpRequest, form: IntakeForm, *, status: int = 200) -> HttpResponse:
+def _intake_page(request: CustomerRequest, form: IntakeForm, *, status: int = 200) -> HttpResponse:
     customer = _customer(request)
     context = {
         "form": form,
@@ -168,7 +177,7 @@ def _intake_page(request: HttpRequest, form: IntakeForm, *, status: int = 200) -
 
 @require_http_methods(["GET", "POST"])
 @customer_required
-def intake_new(request: HttpRequest) -> HttpResponse:
+def intake_new(request: CustomerRequest) -> HttpResponse:
     """Step 1: the vehicle, the problem, the plan and photos. Errors re-render the bound form."""
     customer = _customer(request)
     if customer_has_active_session(customer=customer):
@@ -193,7 +202,9 @@ def intake_new(request: HttpRequest) -> HttpResponse:
     return redirect("intake_waiver", intake_id=intake.pk)
 
 
-def _waiver_page(request: HttpRequest, intake: Intake, form: WaiverForm, *, status: int = 200, error=None):
+def _waiver_page(
+    request: CustomerRequest, intake: Intake, form: WaiverForm, *, status: int = 200, error=None
+):
     context = {
         "intake": intake,
         "form": form,
@@ -208,7 +219,7 @@ def _waiver_page(request: HttpRequest, intake: Intake, form: WaiverForm, *, stat
 
 @require_http_methods(["GET", "POST"])
 @customer_required
-def intake_waiver(request: HttpRequest, intake_id: int) -> HttpResponse:
+def intake_waiver(request: CustomerRequest, intake_id: int) -> HttpResponse:
     """Step 2: sign the waiver. Free and credit plans go straight to the room, card plans to Stripe."""
     customer = _customer(request)
     intake = selectors.customer_intake(customer=customer, intake_id=intake_id)
@@ -238,12 +249,13 @@ def intake_waiver(request: HttpRequest, intake_id: int) -> HttpResponse:
     if outcome.checkout_url:
         return redirect(outcome.checkout_url)
     messages.success(request, "You are in the queue. A mechanic will be with you shortly.")
+    assert outcome.session is not None  # free and credit plans always get their session
     return redirect(outcome.session.get_absolute_url())
 
 
 @require_GET
 @customer_required
-def checkout_success(request: HttpRequest) -> HttpResponse:
+def checkout_success(request: CustomerRequest) -> HttpResponse:
     """Back from Stripe. Fulfils the checkout if the webhook has not yet (exactly once either way)."""
     checkout_id = request.GET.get("session_id", "")
     if not checkout_id:
@@ -267,7 +279,7 @@ def checkout_success(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, attachment_id: int) -> FileResponse:
     """An intake photo or video, only for the intake's customer, the session's mechanic and staff
     (404 for anyone else). Images display inline, videos download; the browser must not sniff."""
     attachment = selectors.attachment_for_viewer(user=request.user, attachment_id=attachment_id)

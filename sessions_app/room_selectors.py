@@ -67,20 +67,11 @@ class Room:
     def can_rate(self) -> bool:
         return self.is_customer and self.session.status == SessionStatus.COMPLETED and self.rating is None
 
-    @property
-    def other_party(self) -> str:
-        session = self.session
-        if self.role == "mechanic":
-            return session.customer.full_name
-        if session.mechanic_id:
-            return session.mechanic.display_name
-        return ""
-
 
 def room_role(*, session: Session, user: Any) -> str:
     if session.customer.user_id == user.pk:
         return "customer"
-    if session.mechanic_id is not None and session.mechanic.user_id == user.pk:
+    if session.mechanic is not None and session.mechanic.user_id == user.pk:
         return "mechanic"
     return "staff"
 
@@ -93,7 +84,8 @@ def room_state(*, session: Session, user: Any, with_intake: bool = True) -> Room
         if session.status == SessionStatus.COMPLETED
         else None
     )
-    attachments = list(session.intake.attachments.all()) if with_intake and session.intake_id else []
+    intake = session.intake if with_intake else None
+    attachments = list(intake.attachments.all()) if intake is not None else []
     return Room(
         session=session,
         role=room_role(session=session, user=user),

@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of
 from customers.forms import CompleteForm, MessageForm, RatingForm
@@ -28,7 +30,14 @@ from .transitions import ACTIVE_STATUSES
 STOP_POLLING = HttpResponseStopPolling.status_code
 
 
-def _room_context(request: HttpRequest, session: Session, **extra) -> dict:
+class RoomRequest(HttpRequest):
+    """What the middleware and @login_required guarantee (for the type checker)."""
+
+    htmx: HtmxDetails
+    user: User
+
+
+def _room_context(request: RoomRequest, session: Session, **extra) -> dict:
     room = room_state(session=session, user=request.user)
     return {
         "room": room,
@@ -42,7 +51,7 @@ def _room_context(request: HttpRequest, session: Session, **extra) -> dict:
 
 @require_GET
 @login_required
-def session_room(request: HttpRequest, session_id: int, room_type: str) -> HttpResponse:
+def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpResponse:
     session = viewable_session(request, session_id)
     if session.type != room_type:
         return redirect(session.get_absolute_url())
@@ -53,7 +62,7 @@ def session_room(request: HttpRequest, session_id: int, room_type: str) -> HttpR
 
 @require_GET
 @login_required
-def room_status(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
     """The status panel's poll (?v=<session version>)."""
     session = viewable_session(request, session_id)
     if request.GET.get("v") == str(session_version(session_id=session.pk)):
@@ -67,7 +76,7 @@ def room_status(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def room_messages(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_messages(request: RoomRequest, session_id: int) -> HttpResponse:
     """GET ?after=<last id>: only newer messages (204 if none). POST: send one."""
     session = viewable_session(request, session_id)
     if request.method == "POST":
@@ -83,7 +92,7 @@ def room_messages(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "sessions_app/room.html#chat-append", {"lines": lines, "session": session})
 
 
-def _send_message(request: HttpRequest, session: Session) -> HttpResponse:
+def _send_message(request: RoomRequest, session: Session) -> HttpResponse:
     form = MessageForm(request.POST)
     error = ""
     if form.is_valid():
@@ -106,7 +115,7 @@ def _send_message(request: HttpRequest, session: Session) -> HttpResponse:
 # --- actions: the mechanic's start / complete / release, the customer's rating ---------------
 
 
-def _mechanic_action(request: HttpRequest, session_id: int, act: Callable, done: str) -> HttpResponse:
+def _mechanic_action(request: RoomRequest, session_id: int, act: Callable, done: str) -> HttpResponse:
     session = viewable_session(request, session_id)
     mechanic = mechanic_of(request.user)
     if mechanic is None or session.mechanic_id != mechanic.pk:
@@ -122,7 +131,7 @@ def _mechanic_action(request: HttpRequest, session_id: int, act: Callable, done:
 
 @require_POST
 @login_required
-def room_start(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_start(request: RoomRequest, session_id: int) -> HttpResponse:
     return _mechanic_action(
         request,
         session_id,
@@ -133,7 +142,7 @@ def room_start(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def room_release(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_release(request: RoomRequest, session_id: int) -> HttpResponse:
     return _mechanic_action(
         request,
         session_id,
@@ -144,7 +153,7 @@ def room_release(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def room_complete(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_complete(request: RoomRequest, session_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     if not form.is_valid():
         session = viewable_session(request, session_id)
@@ -161,7 +170,7 @@ def room_complete(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def room_rate(request: HttpRequest, session_id: int) -> HttpResponse:
+def room_rate(request: RoomRequest, session_id: int) -> HttpResponse:
     """The customer rates a completed session, once."""
     session = viewable_session(request, session_id)
     form = RatingForm(request.POST)

@@ -60,7 +60,7 @@ def checkout_start(*, intake: Intake, site_url: str) -> str:
     success = base + reverse("checkout_success") + "?session_id={CHECKOUT_SESSION_ID}"
     cancel = base + reverse("intake_waiver", args=[intake.pk]) + "?checkout=cancelled"
     metadata = {"intake_id": str(intake.pk), "customer_id": str(intake.customer_id)}
-    params: dict[str, Any] = {
+    params: Any = {  # stripe's TypedDict (SessionCreateParams), built as a plain dict
         "mode": "payment",
         "line_items": [
             {
@@ -106,10 +106,13 @@ def checkout_fulfil(*, checkout: Mapping[str, Any]) -> FulfilmentOutcome:
     if not checkout_id or checkout.get("payment_status") != "paid":
         return FulfilmentOutcome("unpaid")
     metadata = checkout.get("metadata") or {}
+    intake_id, customer_id = _int(metadata.get("intake_id")), _int(metadata.get("customer_id"))
     intake = (
         Intake.objects.select_related("customer__user", "plan")
-        .filter(pk=_int(metadata.get("intake_id")), customer_id=_int(metadata.get("customer_id")))
+        .filter(pk=intake_id, customer_id=customer_id)
         .first()
+        if intake_id is not None and customer_id is not None
+        else None
     )
     if intake is None:
         log.warning("checkout %s names no intake of ours (%s)", checkout_id, dict(metadata))

@@ -14,7 +14,7 @@ register = template.Library()
 def active_session_banner(context: template.Context) -> SafeString:
     request = context.get("request")
     customer = customer_of(request.user) if request is not None else None
-    if customer is None:
+    if request is None or customer is None:
         return mark_safe("")
     context_data = {"banner": banner_state(customer=customer), "here": request.path}
     html = render_to_string("customers/banner.html", context_data, request=request)

@@ -1,6 +1,6 @@
 """The session room's chat and the customer's rating. Neither changes a session's status."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from sessions_app.errors import DomainError
@@ -21,7 +21,7 @@ def _lock(session: Session) -> Session:
         raise DomainError("not_found", "That session does not exist.") from None
 
 
-def message_send(*, session: Session, sender: AbstractBaseUser, body: str) -> SessionMessage:
+def message_send(*, session: Session, sender: User, body: str) -> SessionMessage:
     """Post a chat message in an active session, as its customer, its mechanic or staff.
 
     The session row is locked while the message is inserted, so messages of one session get
@@ -37,7 +37,7 @@ def message_send(*, session: Session, sender: AbstractBaseUser, body: str) -> Se
         allowed = (
             sender.is_staff
             or locked.customer.user_id == sender.pk
-            or (locked.mechanic_id is not None and locked.mechanic.user_id == sender.pk)
+            or (locked.mechanic is not None and locked.mechanic.user_id == sender.pk)
         )
         if not allowed:
             raise DomainError("not_found", "That session does not exist.")
@@ -46,7 +46,7 @@ def message_send(*, session: Session, sender: AbstractBaseUser, body: str) -> Se
         return SessionMessage.objects.create(session=locked, sender=sender, body=text)
 
 
-def rating_create(*, session: Session, user: AbstractBaseUser, stars: int, comment: str = "") -> Rating:
+def rating_create(*, session: Session, user: User, stars: int, comment: str = "") -> Rating:
     """The customer rates a completed session, once (1 to 5 stars, optional comment)."""
     if not isinstance(stars, int) or not 1 <= stars <= 5:
         raise DomainError("invalid_input", "Choose between 1 and 5 stars.")
