@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.models import User
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,6 +35,7 @@ from .services import (
 from .stripe_client import stripe_configured
 
 SESSION_ENDED_EVENT = "session-ended"
+PAST_PER_PAGE = 10
 
 
 class CustomerRequest(HttpRequest):
@@ -106,7 +108,9 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "start-request":
         return render(request, "customers/dashboard.html#start-request", context)
     context.update(
-        past=selectors.past_sessions(customer=customer)[:20],
+        past=Paginator(selectors.past_sessions(customer=customer), PAST_PER_PAGE).get_page(
+            request.GET.get("page")
+        ),
         balance=credit_balance(customer=customer),
         credit_entries=selectors.recent_credit_entries(customer=customer),
         refunds=selectors.refund_notices(customer=customer),

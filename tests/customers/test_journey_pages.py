@@ -194,3 +194,23 @@ def test_dashboard_shows_past_sessions_summary_rating_and_credits(customer, cust
     assert 'aria-label="Rated 4 out of 5"' in body
     assert 'data-testid="credit-balance">10<' in body
     assert "Start a request" in body and "/customer/request/new/" in body
+
+
+def test_dashboard_pages_past_sessions_with_a_flat_query_count(
+    customer, customer_client, django_assert_num_queries
+):
+    from sessions_app.services import session_cancel
+
+    for _ in range(12):
+        session_cancel(session=make_session(customer), user=customer.user)
+    page = customer_client.get("/customer/dashboard/")
+    assert (
+        page.content.decode().count('class="past-session"') == 10 and "Page 1 of 2" in page.content.decode()
+    )
+    second = customer_client.get("/customer/dashboard/?page=2")
+    assert second.content.decode().count('class="past-session"') == 2
+    assert customer_client.get("/customer/dashboard/?page=zzz").status_code == 200
+    # session + user + customer; banner: version + active session; start panel; page count + rows;
+    # balance; ledger; refunds; messages framework none: 12, whatever the number of sessions.
+    with django_assert_num_queries(12):
+        customer_client.get("/customer/dashboard/")

@@ -55,7 +55,9 @@ def test_credit_request_then_cancel_refunds_the_credits(transactional_db, live_s
     expect(page.get_by_text("was refunded in full")).to_be_visible()
 
 
-def test_not_enough_credits_is_explained_on_the_page(transactional_db, live_server, new_page, login):
+def test_not_enough_credits_is_explained_on_the_page(
+    transactional_db, live_server, new_page, login, artifacts_dir
+):
     plan("diagnostic-45")
     make_customer("bob", credits=2)
     page = new_page()
@@ -64,6 +66,7 @@ def test_not_enough_credits_is_explained_on_the_page(transactional_db, live_serv
     fill_intake(page, plan_name="Full Diagnostic", pay_with="Credits")
     sign_waiver(page, name="Bob Driver", button="Sign and use 5 credits")
     expect(page.get_by_test_id("waiver-error")).to_contain_text("costs 5 credits and you have 2")
+    page.screenshot(path=str(artifacts_dir / "customer-waiver-insufficient-credits.png"), full_page=True)
     page.get_by_role("link", name="Change plan or payment").click()
     expect(page.get_by_label("What is going on?")).to_have_value(
         "The engine stalls at red lights after warming up."

@@ -68,3 +68,30 @@ def test_free_request_banner_follows_the_session_and_ends_at_once(
     sign_waiver(page, name="Dana Driver", button="Sign and join the queue")
     expect(banner_pill(page)).to_have_text("Pending")
     assert Session.objects.filter(status="pending").count() == 1
+
+
+def test_intake_errors_are_shown_by_the_fields_and_nothing_typed_is_lost(
+    transactional_db, live_server, new_page, artifacts_dir, tmp_path
+):
+    from tests.e2e.customer_steps import signed_in_page
+    from tests.factories import make_customer
+
+    plan("free-chat")
+    alice = make_customer("alice")
+    page = signed_in_page(new_page, live_server, alice.user, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto("/customer/request/new/")
+    fake = tmp_path / "photo.png"
+    fake.write_text("<html>not an image</html>")
+    page.get_by_label("Make").fill("Honda")
+    page.get_by_label("VIN (optional)").fill("1HGCM82633A00435Q")
+    page.get_by_label("What is going on?").fill("Noise")
+    page.get_by_label("Photos or videos").set_input_files(str(fake))
+    page.get_by_role("button", name="Continue to waiver").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Please fix the highlighted fields")
+    expect(page.get_by_text("choose your photos or videos again")).to_be_visible()
+    expect(page.get_by_text("never the letters I, O or Q")).to_be_visible()
+    expect(page.get_by_text("at least 10 characters")).to_be_visible()
+    expect(page.get_by_text("is not a photo or video we accept")).to_be_visible()
+    expect(page.get_by_label("Make")).to_have_value("Honda")
+    expect(page.get_by_label("What is going on?")).to_have_value("Noise")
+    page.screenshot(path=str(artifacts_dir / "customer-intake-errors-phone.png"), full_page=True)
