@@ -214,3 +214,29 @@ def test_dashboard_pages_past_sessions_with_a_flat_query_count(
     # balance; ledger; refunds; messages framework none: 12, whatever the number of sessions.
     with django_assert_num_queries(12):
         customer_client.get("/customer/dashboard/")
+
+
+def test_a_request_scheduled_for_later_becomes_a_scheduled_session(customer, customer_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    when = (timezone.now() + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M")
+    submit_intake(customer_client, scheduled_for=when, urgent="on")
+    intake = Intake.objects.get(customer=customer)
+    assert intake.urgent and intake.scheduled_for is not None
+    customer_client.post(f"/customer/request/{intake.pk}/waiver/", {"full_name": "Alice", "agreed": "on"})
+    session = Session.objects.get()
+    assert session.status == "scheduled" and session.urgent
+    assert b"pill-scheduled" in customer_client.get("/customer/dashboard/").content
+
+
+def test_the_api_schema_documents_the_customer_endpoints(customer_client):
+    schema = customer_client.get("/api/openapi.json").json()
+    for path in (
+        "/api/customer/active-session",
+        "/api/intake/start",
+        "/api/waiver/submit",
+        "/api/sessions/{session_id}/cancel",
+    ):
+        assert path in schema["paths"]

@@ -224,3 +224,19 @@ def test_webhook_secret_must_match_settings(stripe_stub, settings, db):
 def test_checkout_url_points_at_the_configured_api_base(customer, customer_client, stripe_stub):
     _, checkout_id = start_card_checkout(customer_client, customer, stripe_stub)
     assert urlparse(stripe_stub.url).port == urlparse(stripe_stub.sessions[checkout_id]["url"]).port
+
+
+def test_an_expired_card_session_is_refunded_through_stripe(
+    customer, customer_client, stripe_stub, django_capture_on_commit_callbacks
+):
+    from sessions_app.services import session_expire
+
+    _, checkout_id = start_card_checkout(customer_client, customer, stripe_stub)
+    deliver_webhook(Client(), checkout_event(stripe_stub.pay(checkout_id), event_id="evt_x"))
+    session = Session.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        session_expire(session=session)
+    (refund,) = stripe_stub.calls("POST", "/v1/refunds")
+    payment = Payment.objects.get()
+    assert refund["payment_intent"] == payment.payment_intent and payment.status == "refunded"
+    assert session.events.filter(type="refunded").exists()
