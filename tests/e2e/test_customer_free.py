@@ -78,7 +78,9 @@ def test_intake_errors_are_shown_by_the_fields_and_nothing_typed_is_lost(
 
     plan("free-chat")
     alice = make_customer("alice")
-    page = signed_in_page(new_page, live_server, alice.user, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = signed_in_page(
+        new_page, live_server, alice.user, viewport={"width": 390, "height": 844}, is_mobile=True
+    )
     page.goto("/customer/request/new/")
     fake = tmp_path / "photo.png"
     fake.write_text("<html>not an image</html>")
