@@ -7,21 +7,23 @@ panel refresh runs only that panel's queries and the full page runs each query o
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from time import monotonic
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from mechanics.models import Mechanic
-from sessions_app.models import Session, SessionAssignment
+from sessions_app.models import Session, SessionAssignment, SessionEvent
 from sessions_app.selectors import (
     active_sessions_for_mechanic,
+    mechanic_active_count,
     queue_for_mechanic,
     session_history,
-    state_version,
 )
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus, actions_from
 
@@ -34,7 +36,23 @@ TABS: dict[str, str] = {
 }
 # Tab -> session_history group (the Incoming tab is the queue, not history).
 HISTORY_GROUP_OF_TAB = {"active": "active", "completed": "completed", "all": None}
-PULSE_TOKEN_MAX_AGE = 15 * 60  # seconds; after that the poll re-checks who is asking once
+PULSE_TOKEN_MAX_AGE = 15 * 60
+# The columns a queue row shows: the select_related joins stay, their width does not.
+QUEUE_ROW_FIELDS = (
+    "urgent",
+    "queued_at",
+    "session__type",
+    "session__created_at",
+    "session__plan__name",
+    "session__plan__duration_minutes",
+    "session__customer__full_name",
+    "session__customer__user__username",
+    "session__intake__vehicle_year",
+    "session__intake__vehicle_make",
+    "session__intake__vehicle_model",
+    "session__intake__concern",
+)
+QUEUE_FRAGMENT_SECONDS = 60  # seconds; after that the poll re-checks who is asking once
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,28 @@ def lock_message(active_count: int) -> str:
         f"You have {active_count} active session{plural} assigned to you. Complete or cancel your "
         "current work before accepting new requests. Your active sessions persist even if you log out."
     )
+
+
+def dashboard_mechanic(*, user) -> Mechanic | None:
+    """The user's Mechanic profile with what every dashboard request needs, in ONE query:
+    `dashboard_working_count` (sessions counting against capacity) and `dashboard_state_version`
+    (the exact state version, as sessions_app.selectors.state_version() reads it).
+
+    Raw SQL on purpose: it runs on every dashboard request, and compiling the equivalent ORM
+    query (two correlated subqueries) cost more than running it."""
+    mechanic_table = Mechanic._meta.db_table
+    session_table = Session._meta.db_table
+    event_table = SessionEvent._meta.db_table
+    working = ", ".join(["%s"] * len(WORKING_STATUSES))
+    sql = (
+        f"SELECT m.*, "  # noqa: S608 - table names come from the models, values are parameters
+        f"(SELECT COUNT(*) FROM {session_table} s WHERE s.mechanic_id = m.id AND s.status IN ({working}))"
+        f" AS dashboard_working_count, "
+        f"(SELECT COALESCE(MAX(e.id), 0) FROM {event_table} e) AS dashboard_state_version "
+        f"FROM {mechanic_table} m WHERE m.user_id = %s"
+    )
+    found = list(Mechanic.objects.raw(sql, [*WORKING_STATUSES, user.pk]))
+    return found[0] if found else None
 
 
 def filtered_queue(*, mechanic: Mechanic, filters: DashboardFilters) -> QuerySet[SessionAssignment]:
@@ -132,17 +172,26 @@ class MechanicDashboard:
     def active_count(self) -> int:
         return len(self.active_sessions)
 
+    @cached_property
+    def working_count(self) -> int:
+        """How many sessions count against capacity: from the list when it is loaded anyway,
+        else a plain count (the queue panel needs no more)."""
+        if "active_sessions" in self.__dict__:
+            return len(self.active_sessions)
+        loaded = getattr(self.mechanic, "dashboard_working_count", None)
+        return loaded if loaded is not None else mechanic_active_count(mechanic=self.mechanic)
+
     @property
     def capacity(self) -> int:
         return self.mechanic.max_active_sessions
 
     @property
     def blocked(self) -> bool:
-        return self.active_count >= self.capacity
+        return self.working_count >= self.capacity
 
     @property
     def lock_message(self) -> str:
-        return lock_message(self.active_count)
+        return lock_message(self.working_count)
 
     # --- counts (one query each) ------------------------------------------------------------
     @cached_property
@@ -187,7 +236,9 @@ class MechanicDashboard:
     def page(self) -> Page:
         tab = self.filters.tab
         if tab == "incoming":
-            rows: QuerySet = filtered_queue(mechanic=self.mechanic, filters=self.filters)
+            rows: QuerySet = filtered_queue(mechanic=self.mechanic, filters=self.filters).only(
+                *QUEUE_ROW_FIELDS
+            )
             known = self.queue_stats["count"]
         else:
             rows = session_history(
@@ -224,7 +275,21 @@ class MechanicDashboard:
     # --- the live-update stamp --------------------------------------------------------------
     @cached_property
     def version(self) -> int:
-        return state_version()
+        loaded = getattr(self.mechanic, "dashboard_state_version", None)
+        return loaded if loaded is not None else current_state_version()
+
+    @property
+    def queue_fragment_key(self) -> str:
+        """The cache key of the rendered queue list, or "" when it is not worth sharing.
+
+        Every mechanic who sees the same queue (same workshop, same lock state) at the same
+        state version gets the same HTML, so it is rendered once per version (and minute, for
+        "waiting N minutes") and shared. Filtered views are ad hoc: rendered every time."""
+        if self.filters.tab != "incoming" or self.filters.is_filtered:
+            return ""
+        lock = f"locked{self.working_count}" if self.blocked else "open"
+        minute = int(self.now.timestamp() // 60)
+        return f"{self.mechanic.workshop_id or 0}:{lock}:{self.version}:{self.filters.page}:{minute}"
 
     @property
     def pulse_token(self) -> str:
@@ -239,6 +304,42 @@ class MechanicDashboard:
 # the session, the user or the mechanic. Anything else (no cookie, a forged or stale token, a
 # changed version) takes the normal path: session, user, mechanic check, then a fresh token.
 # All a stolen token could ever answer is "nothing changed since then".
+
+
+def current_state_version() -> int:
+    """The same stamp as sessions_app.selectors.state_version(), read with one raw statement.
+
+    Every open dashboard asks for it every two seconds, so the ORM's query compilation is
+    skipped here (it cost more than the index-only lookup itself)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {SessionEvent._meta.db_table}")  # noqa: S608 - constant name
+        row = cursor.fetchone()
+    return row[0] or 0
+
+
+# The pulse's view of the version, remembered by this process for up to a second. With it the
+# database answers at most one version query per process per second, however many dashboards
+# poll; a change is seen at most a second later (the poll runs every two). Panels and tokens
+# always read the exact version (a stale one could cache an old list under a new key).
+VERSION_MEMO_SECONDS = 1.0
+_version_memo: tuple[float, int] = (float("-inf"), 0)
+
+
+def recent_state_version() -> int:
+    """current_state_version(), at most VERSION_MEMO_SECONDS old. For the pulse only."""
+    global _version_memo
+    fetched_at, version = _version_memo
+    now = monotonic()
+    if now - fetched_at >= VERSION_MEMO_SECONDS:
+        version = current_state_version()
+        _version_memo = (now, version)
+    return version
+
+
+def forget_recent_state_version() -> None:
+    """Drop the remembered version (tests; nothing else needs it)."""
+    global _version_memo
+    _version_memo = (float("-inf"), 0)
 
 
 def _pulse_signer(session_key: str) -> signing.TimestampSigner:

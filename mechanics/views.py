@@ -5,6 +5,8 @@ answers with a toast and a `dashboard-changed` event so every panel refreshes at
 """
 
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +18,6 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from autodoctor.access import mechanic_of, mechanic_required
 from sessions_app.errors import DomainError
 from sessions_app.models import SessionAssignment
-from sessions_app.selectors import state_version
 from sessions_app.services import (
     session_accept,
     session_complete,
@@ -29,14 +30,32 @@ from .forms import AvailabilityForm, CompleteSessionForm, DashboardFilterForm, F
 from .selectors import (
     PULSE_TOKEN_MAX_AGE,
     MechanicDashboard,
+    dashboard_mechanic,
     lock_message,
     own_sessions,
     pulse_token_version,
+    recent_state_version,
     session_key_of,
 )
 from .services import mechanic_set_availability
 
 PANELS = ("stats", "active", "tabnav", "tablist")
+
+
+def dashboard_mechanic_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """@mechanic_required for the dashboard reads: the profile arrives in the same query as its
+    working count and the state version, and is cached on the user for the access check."""
+    checked = mechanic_required(view)
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            mechanic = dashboard_mechanic(user=request.user)
+            if mechanic is not None:
+                request.user.mechanic = mechanic  # what mechanic_of() reads
+        return checked(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _dashboard(request: HttpRequest) -> tuple[MechanicDashboard, DashboardFilterForm]:
@@ -69,14 +88,14 @@ def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -
 
 
 @require_GET
-@mechanic_required
+@dashboard_mechanic_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     dash, form = _dashboard(request)
     return render(request, "mechanics/dashboard.html", {"dash": dash, "filter_form": form})
 
 
 @require_GET
-@mechanic_required
+@dashboard_mechanic_required
 def dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
     """One panel of the dashboard, for htmx to swap in after a change."""
     if panel not in PANELS:
@@ -87,17 +106,18 @@ def dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
 
 @require_GET
 def dashboard_pulse(request: HttpRequest) -> HttpResponse:
-    """The 2-second poll. Nothing changed: 204 after one query, before loading session or user
-    (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""
+    """The 2-second poll. Nothing changed: 204 after at most one query, before loading session or
+    user (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""
     token = request.GET.get("v", "")
     session_key = session_key_of(request.COOKIES)
     fresh = pulse_token_version(session_key=session_key, token=token, max_age=PULSE_TOKEN_MAX_AGE)
-    if fresh is not None and fresh == state_version():
+    # >=: the remembered version may lag the token's exact one by up to a second; never ahead.
+    if fresh is not None and fresh >= recent_state_version():
         return HttpResponse(status=204)
     return _dashboard_pulse_checked(request, known=pulse_token_version(session_key=session_key, token=token))
 
 
-@mechanic_required
+@dashboard_mechanic_required
 def _dashboard_pulse_checked(request: HttpRequest, known: int | None) -> HttpResponse:
     dash, _ = _dashboard(request)
     response = render(request, "mechanics/dashboard.html#pulse", {"dash": dash})

@@ -17,6 +17,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The shared queue fragment is keyed by state version: start every test without one."""
+    from django.core.cache import cache
+
+    from mechanics.selectors import forget_recent_state_version
+
+    cache.clear()
+    forget_recent_state_version()
+
+
 @pytest.fixture
 def open_dashboard(new_page, login):
     """open_dashboard(username, **context) -> a page signed in on the mechanic dashboard."""
@@ -158,7 +169,12 @@ def customer_with_intake(name: str, vehicle: tuple[int, str, str], concern: str,
     customer = make_customer(full_name=name, credits=credits)
     year, make, model = vehicle
     intake = Intake.objects.create(
-        customer=customer, vehicle_year=year, vehicle_make=make, vehicle_model=model, concern=concern, plan=plan(code)
+        customer=customer,
+        vehicle_year=year,
+        vehicle_make=make,
+        vehicle_model=model,
+        concern=concern,
+        plan=plan(code),
     )
     return customer, intake
 
@@ -166,22 +182,52 @@ def customer_with_intake(name: str, vehicle: tuple[int, str, str], concern: str,
 def test_dashboard_screenshots(transactional_db, open_dashboard, artifacts_dir):
     mike = make_mechanic("mike", capacity=3)
     people = [
-        ("Dana Reyes", (2016, "Toyota", "Camry"), "Check engine light came on after refuelling; car idles rough.", "free-chat"),
-        ("Eve Park", (2020, "Ford", "F-150"), "Transmission shudders between 2nd and 3rd gear under load.", "free-chat"),
-        ("Alice Walker", (2018, "Honda", "Civic"), "Grinding noise from the front left wheel when braking.", "video-30"),
-        ("Bob Stone", (2012, "BMW", "328i"), "Coolant smell in the cabin and the temperature gauge creeps up.", "video-30"),
-        ("Carol Diaz", (2021, "Tesla", "Model 3"), "Intermittent warning about the 12V battery needing service.", "diagnostic-45"),
+        (
+            "Dana Reyes",
+            (2016, "Toyota", "Camry"),
+            "Check engine light came on after refuelling; car idles rough.",
+            "free-chat",
+        ),
+        (
+            "Eve Park",
+            (2020, "Ford", "F-150"),
+            "Transmission shudders between 2nd and 3rd gear under load.",
+            "free-chat",
+        ),
+        (
+            "Alice Walker",
+            (2018, "Honda", "Civic"),
+            "Grinding noise from the front left wheel when braking.",
+            "video-30",
+        ),
+        (
+            "Bob Stone",
+            (2012, "BMW", "328i"),
+            "Coolant smell in the cabin and the temperature gauge creeps up.",
+            "video-30",
+        ),
+        (
+            "Carol Diaz",
+            (2021, "Tesla", "Model 3"),
+            "Intermittent warning about the 12V battery needing service.",
+            "diagnostic-45",
+        ),
     ]
     sessions = []
     for i, (name, vehicle, concern, code) in enumerate(people):
         customer, intake = customer_with_intake(name, vehicle, concern, code, credits=10)
         pay_with = "free" if code == "free-chat" else "credits"
-        sessions.append(make_session(customer, plan_code=code, pay_with=pay_with, intake=intake, urgent=i in (0, 4)))
+        sessions.append(
+            make_session(customer, plan_code=code, pay_with=pay_with, intake=intake, urgent=i in (0, 4))
+        )
     live = session_accept(assignment=open_assignment(sessions[0]), mechanic=mike)
     session_start(session=live, mechanic=mike)
     session_accept(assignment=open_assignment(sessions[1]), mechanic=mike)
 
-    for label, viewport in (("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})):
+    for label, viewport in (
+        ("desktop", {"width": 1280, "height": 900}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
         page = open_dashboard("mike", viewport=viewport)
         expect(page.locator("#live-indicator")).to_be_visible()
         expect(queue(page)).to_have_count(3)

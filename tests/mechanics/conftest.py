@@ -18,6 +18,21 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The shared queue fragment is keyed by state version; ids (and so versions) repeat across
+    rolled-back tests on SQLite, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    from mechanics.selectors import forget_recent_state_version
+
+    cache.clear()
+    forget_recent_state_version()
+    yield
+    cache.clear()
+    forget_recent_state_version()
+
+
 class Clock:
     """Stands in for timezone.now so services, selectors and auto_now fields share one time."""
 

@@ -1,16 +1,20 @@
 """Live updates: the pulse poll (204 when nothing changed) and pinned query counts.
 
 Counts are taken with a signed-in test client, so they include what the middleware loads:
-session (1) + user (1), then the mechanic profile (1, the @mechanic_required check).
+session (1) + user (1), then ONE query for the mechanic profile together with its working
+count and the exact state version (mechanics.selectors.dashboard_mechanic).
 
-    full dashboard, any tab   8 = those 3 + active work + queue count/newest id + history counts
-                                  + the tab's page (its total comes from the counts) + state version
+    full dashboard, any tab   7 = those 3 + active work + queue count/newest id + history counts
+                                  + the tab's page (its total comes from the counts);
+                                  6 when the shared queue list is already cached
     stats panel               5 = 3 + active work + queue count
     active panel              4 = 3 + active work
     tabnav panel              5 = 3 + queue count + history counts
-    tablist panel (incoming)  6 = 3 + queue count + active work (the lock) + the page
+    tablist panel (incoming)  5 = 3 + queue count + the page; 3 when another request (any
+                                  mechanic with the same view) rendered this version already
     unchanged pulse           1 = the state version; session and user are not loaded at all
-    changed pulse             5 = version, then session + user + mechanic + version (new token)
+                                  (0 while this process read the version less than a second ago)
+    changed pulse             4 = version, then session + user + mechanic/version (new token)
 """
 
 import json
@@ -34,10 +38,11 @@ DASHBOARD = "/mechanic/dashboard/"
 PULSE = "/mechanic/dashboard/pulse/"
 
 # session + user + mechanic profile (the decorator) are in every count below.
-DASHBOARD_QUERIES = {"incoming": 8, "active": 8, "completed": 8, "all": 8}
-PANEL_QUERIES = {"stats": 5, "active": 4, "tabnav": 5, "tablist": 6}
+DASHBOARD_QUERIES = {"incoming": 7, "active": 7, "completed": 7, "all": 7}
+PANEL_QUERIES = {"stats": 5, "active": 4, "tabnav": 5, "tablist": 3}  # tablist: cached by the page before
+TABLIST_UNCACHED_QUERIES = 5
 UNCHANGED_PULSE_QUERIES = 1
-CHANGED_PULSE_QUERIES = 5  # version check, then session + user + mechanic + version for a new token
+CHANGED_PULSE_QUERIES = 4  # version check, then session + user + mechanic with the version
 
 
 # --- the pulse ---------------------------------------------------------------------------------
@@ -63,6 +68,24 @@ def test_changed_pulse_triggers_a_refresh_and_hands_out_a_new_token(mech_client,
     new_token = pulse_token_in(response.content.decode())
     assert new_token != token
     assert mech_client.get(PULSE, {"v": new_token}, headers=HTMX).status_code == 204
+
+
+def test_the_pulse_reads_the_version_at_most_once_a_second(
+    mech_client, monkeypatch, django_assert_num_queries
+):
+    from mechanics import selectors
+
+    clock = [1000.0]
+    monkeypatch.setattr(selectors, "monotonic", lambda: clock[0])
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    with django_assert_num_queries(1):
+        assert mech_client.get(PULSE, {"v": token}).status_code == 204
+    make_session()  # changed, but this process read the version just now
+    with django_assert_num_queries(0):
+        assert mech_client.get(PULSE, {"v": token}).status_code == 204
+    clock[0] += selectors.VERSION_MEMO_SECONDS
+    response = mech_client.get(PULSE, {"v": token}, headers=HTMX)
+    assert response.status_code == 200 and "dashboard-changed" in response["HX-Trigger"]
 
 
 def test_a_token_is_only_good_with_the_session_it_was_issued_to(mech_client, mechanic):
@@ -181,6 +204,63 @@ def test_a_filtered_tab_costs_one_more_query_for_its_count(mech_client, mechanic
     fill_history(mechanic, 30)
     with django_assert_num_queries(DASHBOARD_QUERIES["all"] + 1):
         mech_client.get(DASHBOARD, {"tab": "all", "q": "driver"})
+
+
+def accept_button(first_name: str) -> str:
+    return f'Accept<span class="sr-only"> request from {first_name}</span>'
+
+
+def test_the_queue_list_is_rendered_once_per_version_and_shared(mechanic, django_assert_num_queries):
+    from django.core.cache import cache
+
+    make_session(make_customer("alice", full_name="Alice Walker"))
+    mike, maria = Client(), Client()
+    mike.force_login(mechanic.user)
+    maria.force_login(make_mechanic("maria").user)
+    url = "/mechanic/dashboard/panels/tablist/"
+    cache.clear()
+    with django_assert_num_queries(TABLIST_UNCACHED_QUERIES):
+        first = mike.get(url, headers=HTMX).content.decode()
+    with django_assert_num_queries(
+        TABLIST_UNCACHED_QUERIES - 2
+    ):  # no count, no page: Maria gets the same list
+        second = maria.get(url, headers=HTMX).content.decode()
+    assert accept_button("Alice") in first and accept_button("Alice") in second
+
+    make_session(make_customer("bob", full_name="Bob Stone"))  # a new version: rendered afresh
+    assert accept_button("Bob") in maria.get(url, headers=HTMX).content.decode()
+
+
+def test_a_blocked_mechanic_never_gets_the_shared_list_with_accept_buttons(mechanic):
+    make_session(make_customer("alice", full_name="Alice Walker"))
+    maria = Client()
+    maria.force_login(make_mechanic("maria").user)
+    assert (
+        accept_button("Alice")
+        in maria.get("/mechanic/dashboard/panels/tablist/", headers=HTMX).content.decode()
+    )
+
+    busy = make_mechanic("max")
+    session_accept(assignment=open_assignment(make_session()), mechanic=busy)
+    max_client = Client()
+    max_client.force_login(busy.user)
+    html = max_client.get("/mechanic/dashboard/panels/tablist/", headers=HTMX).content.decode()
+    assert "You have 1 active session assigned to you." in html and "request-accept" not in html
+
+
+def test_each_panel_response_carries_a_fresh_csrf_token_outside_the_shared_list(mech_client):
+    make_session()
+    html = mech_client.get("/mechanic/dashboard/panels/tablist/", headers=HTMX).content.decode()
+    assert html.count("csrfmiddlewaretoken") == 1
+    assert 'form="accept-form"' in html and 'id="accept-form"' in html
+
+
+def test_current_state_version_matches_the_core_stamp():
+    from mechanics.selectors import current_state_version
+
+    assert current_state_version() == state_version() == 0
+    make_session()
+    assert current_state_version() == state_version() > 0
 
 
 def test_state_version_moves_with_every_transition():
