@@ -5,7 +5,7 @@ panel refresh runs only that panel's queries and the full page runs each query o
 """
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from time import monotonic
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent
@@ -255,6 +256,15 @@ class MechanicDashboard:
             # The tab count already holds the total: spare the paginator its COUNT query.
             paginator.count = known  # type: ignore[misc]
         return paginator.get_page(self.filters.page)
+
+    @cached_property
+    def queue_rows(self) -> list[SessionAssignment]:
+        """The queue page's rows, each with `waited`: how long it has been in the queue."""
+        rows = list(self.page)
+        for row in rows:
+            fresh = self.now - row.queued_at < timedelta(minutes=1)
+            row.waited = "under a minute" if fresh else timesince(row.queued_at, self.now)  # type: ignore[attr-defined]
+        return rows
 
     @property
     def query_string(self) -> str:

@@ -233,3 +233,28 @@ def test_dashboard_screenshots(transactional_db, open_dashboard, artifacts_dir):
         expect(queue(page)).to_have_count(3)
         expect(queue(page).first).to_contain_text("Carol")  # urgent first
         page.screenshot(path=str(artifacts_dir / f"mechanic-dashboard-{label}.png"), full_page=True)
+
+    # the intake opens in a dialog (htmx), and the report prints
+    active_work(page).get_by_role("link", name="View Intake").first.click()
+    dialog = page.get_by_role("dialog", name=re.compile("^Intake · Dana"))
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("2016 Toyota Camry")
+    page.screenshot(path=str(artifacts_dir / "mechanic-intake-dialog-phone.png"))
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_without_javascript_the_actions_are_plain_form_posts(transactional_db, open_dashboard):
+    make_mechanic("mike")
+    session = make_session(make_customer("alice", full_name="Alice Walker"))
+    page = open_dashboard("mike", java_script_enabled=False)
+
+    page.get_by_role("button", name="Accept request from Alice").click()
+    expect(page).to_have_url(re.compile(rf"/chat/{session.pk}/$"))
+    expect(page.get_by_text("You accepted the request.")).to_be_visible()
+
+    page.goto("/mechanic/dashboard/")
+    active_work(page).get_by_role("button", name="Start Session").click()
+    expect(page).to_have_url(re.compile(r"/mechanic/dashboard/$"))
+    expect(page.get_by_text("Session started: you are live.")).to_be_visible()
+    expect(active_work(page).get_by_text("Live Now")).to_be_visible()
