@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of, mechanic_required
 from sessions_app.errors import DomainError
@@ -42,6 +43,12 @@ from .services import mechanic_set_availability
 PANELS = ("stats", "active", "tabnav", "tablist")
 
 
+class HtmxHttpRequest(HttpRequest):
+    """What HtmxMiddleware adds, for the type checker."""
+
+    htmx: HtmxDetails
+
+
 def dashboard_mechanic_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """@mechanic_required for the dashboard reads: the profile arrives in the same query as its
     working count and the state version, and is cached on the user for the access check."""
@@ -58,7 +65,7 @@ def dashboard_mechanic_required(view: Callable[..., HttpResponse]) -> Callable[.
     return wrapped
 
 
-def _dashboard(request: HttpRequest) -> tuple[MechanicDashboard, DashboardFilterForm]:
+def _dashboard(request: HtmxHttpRequest) -> tuple[MechanicDashboard, DashboardFilterForm]:
     form = DashboardFilterForm(request.GET)
     mechanic = mechanic_of(request.user)
     return MechanicDashboard(
@@ -67,7 +74,7 @@ def _dashboard(request: HttpRequest) -> tuple[MechanicDashboard, DashboardFilter
 
 
 def _after_action(
-    request: HttpRequest, text: str, *, level: int = messages.SUCCESS, to: str = ""
+    request: HtmxHttpRequest, text: str, *, level: int = messages.SUCCESS, to: str = ""
 ) -> HttpResponse:
     """Plain post: message + redirect. htmx: a toast and `dashboard-changed` (or HX-Redirect)."""
     if request.htmx and not to:
@@ -79,7 +86,7 @@ def _after_action(
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
-def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
+def _attempt(request: HtmxHttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
     try:
         action()
     except DomainError as exc:
@@ -89,14 +96,14 @@ def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -
 
 @require_GET
 @dashboard_mechanic_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     dash, form = _dashboard(request)
     return render(request, "mechanics/dashboard.html", {"dash": dash, "filter_form": form})
 
 
 @require_GET
 @dashboard_mechanic_required
-def dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
+def dashboard_panel(request: HtmxHttpRequest, panel: str) -> HttpResponse:
     """One panel of the dashboard, for htmx to swap in after a change."""
     if panel not in PANELS:
         raise Http404
@@ -105,7 +112,7 @@ def dashboard_panel(request: HttpRequest, panel: str) -> HttpResponse:
 
 
 @require_GET
-def dashboard_pulse(request: HttpRequest) -> HttpResponse:
+def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
     """The 2-second poll. Nothing changed: 204 after at most one query, before loading session or
     user (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""
     token = request.GET.get("v", "")
@@ -118,7 +125,7 @@ def dashboard_pulse(request: HttpRequest) -> HttpResponse:
 
 
 @dashboard_mechanic_required
-def _dashboard_pulse_checked(request: HttpRequest, known: int | None) -> HttpResponse:
+def _dashboard_pulse_checked(request: HtmxHttpRequest, known: int | None) -> HttpResponse:
     dash, _ = _dashboard(request)
     response = render(request, "mechanics/dashboard.html#pulse", {"dash": dash})
     if known != dash.version:
@@ -128,7 +135,7 @@ def _dashboard_pulse_checked(request: HttpRequest, known: int | None) -> HttpRes
 
 @require_POST
 @mechanic_required
-def accept_assignment(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def accept_assignment(request: HtmxHttpRequest, assignment_id: int) -> HttpResponse:
     """Claim a queued request and go to its room; a lost race or a full plate is a message."""
     assignment = get_object_or_404(SessionAssignment, pk=assignment_id)
     try:
@@ -143,7 +150,7 @@ def accept_assignment(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @require_POST
 @mechanic_required
-def start_session(request: HttpRequest, session_id: int) -> HttpResponse:
+def start_session(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     mechanic = mechanic_of(request.user)
     session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
     return _attempt(
@@ -153,7 +160,7 @@ def start_session(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @mechanic_required
-def release_session(request: HttpRequest, session_id: int) -> HttpResponse:
+def release_session(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """ "Cancel / Unlock": the request goes back to the queue at its original place."""
     mechanic = mechanic_of(request.user)
     session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
@@ -166,12 +173,12 @@ def release_session(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_POST
 @mechanic_required
-def complete_session(request: HttpRequest, session_id: int) -> HttpResponse:
+def complete_session(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     mechanic = mechanic_of(request.user)
     session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
     form = CompleteSessionForm(request.POST)
     if not form.is_valid():
-        return _after_action(request, form.errors["summary"][0], level=messages.ERROR)
+        return _after_action(request, str(form.errors["summary"][0]), level=messages.ERROR)
     summary = form.cleaned_data["summary"]
     return _attempt(
         request,
@@ -182,7 +189,7 @@ def complete_session(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @mechanic_required
-def force_end_all(request: HttpRequest) -> HttpResponse:
+def force_end_all(request: HtmxHttpRequest) -> HttpResponse:
     """Emergency exit. GET is the confirmation page (without JavaScript); POST does it."""
     form = ForceEndAllForm(request.POST if request.method == "POST" else None)
     if request.method == "GET" or not form.is_valid():
@@ -196,7 +203,7 @@ def force_end_all(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @mechanic_required
-def set_availability(request: HttpRequest) -> HttpResponse:
+def set_availability(request: HtmxHttpRequest) -> HttpResponse:
     form = AvailabilityForm(request.POST)
     if not form.is_valid():
         return _after_action(request, "Choose Available or Away.", level=messages.ERROR)
@@ -208,7 +215,7 @@ def set_availability(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @mechanic_required
-def session_intake(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_intake(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """The intake of one of this mechanic's sessions: a page, or the dialog body under htmx."""
     queryset = own_sessions(mechanic=mechanic_of(request.user)).prefetch_related("intake__attachments")
     session = get_object_or_404(queryset, pk=session_id)
@@ -218,7 +225,7 @@ def session_intake(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @require_GET
 @mechanic_required
-def session_report(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_report(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     """A printable report of one of this mechanic's sessions."""
     session = get_object_or_404(own_sessions(mechanic=mechanic_of(request.user)), pk=session_id)
     return render(request, "mechanics/report.html", {"session": session, "intake": session.intake})
