@@ -338,8 +338,8 @@ def main() -> int:
                     run_wrk(base + path, headers, duration=options.duration, connections=options.connections)
                 )
         trivial = [rps for rps, _ in samples[cases[0][0]]]
-        print(f"| {'endpoint':<28} | {'req/s':>7} | {'ratio':>6} | {'target':>10} | errors |")
-        print(f"|{'-' * 30}|{'-' * 9}|{'-' * 8}|{'-' * 12}|--------|")
+        print(f"| {'endpoint':<30} | {'req/s':>7} | {'ratio':>6} | {'target':>10} | errors |")
+        print(f"|{'-' * 32}|{'-' * 9}|{'-' * 8}|{'-' * 12}|--------|")
         failed = False
         for name, *_ in cases:
             rps = statistics.median(r for r, _ in samples[name])
@@ -348,7 +348,7 @@ def main() -> int:
             target = TARGETS.get(name)
             mark = "" if target is None else f">= {target} " + ("ok" if ratio >= target else "NO")
             failed |= target is not None and ratio < target
-            print(f"| {name:<28} | {rps:>7.0f} | {ratio:>5.2f}x | {mark:>10} | {errors:>6} |")
+            print(f"| {name:<30} | {rps:>7.0f} | {ratio:>5.2f}x | {mark:>10} | {errors:>6} |")
         return 1 if failed else 0
     finally:
         stop_gunicorn(server)
