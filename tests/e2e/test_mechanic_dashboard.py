@@ -258,3 +258,16 @@ def test_without_javascript_the_actions_are_plain_form_posts(transactional_db, o
     expect(page).to_have_url(re.compile(r"/mechanic/dashboard/$"))
     expect(page.get_by_text("Session started: you are live.")).to_be_visible()
     expect(active_work(page).get_by_text("Live Now")).to_be_visible()
+
+
+def test_connection_indicator_shows_reconnecting_when_polls_fail(transactional_db, open_dashboard):
+    make_mechanic("mike")
+    page = open_dashboard("mike")
+    indicator = page.locator("#live-indicator")
+    expect(indicator).to_contain_text("Live · updated")
+
+    page.route("**/mechanic/dashboard/pulse/**", lambda route: route.abort())
+    expect(indicator).to_have_text("Reconnecting…", timeout=WAIT)
+
+    page.unroute("**/mechanic/dashboard/pulse/**")
+    expect(indicator).to_contain_text("Live · updated", timeout=WAIT)
