@@ -194,6 +194,7 @@ AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # Throttling is per account by design (SPEC: 100 failures per hour per account); an IP-based
 # limit belongs in the load balancer, where the real client address is known.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

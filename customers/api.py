@@ -9,13 +9,12 @@ from ninja import Router, Schema, Status
 
 from autodoctor.access import api_customer
 from sessions_app.api import SessionOut, session_payload
-from sessions_app.errors import DomainError
 from sessions_app.selectors import active_session_for_customer
 from sessions_app.services import session_cancel, session_end_by_customer
 
 from . import selectors
 from .forms import IntakeForm
-from .services import IntakeDetails, error_http_status, intake_create, waiver_submit
+from .services import IntakeDetails, intake_create, waiver_submit
 
 router = Router(tags=["customer"])
 
@@ -75,13 +74,6 @@ def _error(request: HttpRequest, code: str, detail: str, status: int, **extra: A
     from autodoctor.api import error  # late: autodoctor.api imports this module while it loads
 
     return error(request, code, detail, status, **extra)
-
-
-def _domain_error(request: HttpRequest, exc: DomainError):
-    """The shared error shape, with this API's status for the codes the shared table lacks."""
-    body = exc.as_dict()
-    extra = {k: v for k, v in body.items() if k not in ("error", "detail")}
-    return _error(request, exc.code, exc.detail, error_http_status(exc), **extra)
 
 
 def customer_user(request: HttpRequest) -> User:
@@ -151,10 +143,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         first = next(iter(errors.values()))[0]
         return _error(request, "invalid_input", first, 400, errors=errors)
-    try:
-        intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
-    except DomainError as exc:
-        return _domain_error(request, exc)
+    intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
     return Status(201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())})
 
 
@@ -175,17 +164,14 @@ def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
     intake = selectors.customer_intake(customer=customer, intake_id=payload.intake_id)
     if intake is None:
         raise Http404
-    try:
-        outcome = waiver_submit(
-            intake=intake,
-            full_name=payload.full_name,
-            agreed=payload.agreed,
-            ip_address=request.META.get("REMOTE_ADDR"),
-            user_agent=request.headers.get("User-Agent", ""),
-            site_url=request.build_absolute_uri("/"),
-        )
-    except DomainError as exc:
-        return _domain_error(request, exc)
+    outcome = waiver_submit(
+        intake=intake,
+        full_name=payload.full_name,
+        agreed=payload.agreed,
+        ip_address=request.META.get("REMOTE_ADDR"),
+        user_agent=request.headers.get("User-Agent", ""),
+        site_url=request.build_absolute_uri("/"),
+    )
     if outcome.checkout_url:
         return Status(200, {"checkout_url": outcome.checkout_url})
     assert outcome.session is not None  # free and credit plans always get their session

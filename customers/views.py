@@ -28,7 +28,6 @@ from .services import (
     checkout_confirm,
     customer_create,
     customer_has_active_session,
-    error_http_status,
     intake_create,
     waiver_submit,
 )
@@ -249,7 +248,7 @@ def intake_waiver(request: CustomerRequest, intake_id: int) -> HttpResponse:
         if exc.code == "intake_already_submitted":
             messages.info(request, exc.detail)
             return redirect(exc.context.get("session_url") or reverse("customer_dashboard"))
-        return _waiver_page(request, intake, form, status=error_http_status(exc), error=exc)
+        return _waiver_page(request, intake, form, status=exc.http_status, error=exc)
     if outcome.checkout_url:
         return redirect(outcome.checkout_url)
     messages.success(request, "You are in the queue. A mechanic will be with you shortly.")

@@ -12,6 +12,9 @@ HTTP_STATUS = {
     "forbidden": 403,
     "invalid_input": 400,
     "payments_not_configured": 409,
+    "intake_already_submitted": 409,
+    "already_rated": 409,
+    "payment_unavailable": 503,
 }
 
 

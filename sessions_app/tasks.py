@@ -11,6 +11,7 @@ from customers.models import Payment
 from customers.stripe_client import stripe_client, stripe_configured
 
 from .models import Session
+from .notifications import notify_payment_refunded_after_commit
 from .services import sessions_expire_stale, sessions_promote_due, sessions_release_idle
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,25 @@ def refund_payment(payment_id: int) -> str:
             locked.stripe_refund_id = refund.id
             locked.refunded_at = timezone.now()
             locked.save(update_fields=["status", "stripe_refund_id", "refunded_at"])
-            if locked.session_id:
-                from .notifications import notify_customer_after_commit
-
-                notify_customer_after_commit(locked.session_id, "refunded")
+            notify_payment_refunded_after_commit(locked.pk)
     return refund.id
+
+
+def send_payment_refund_email(payment_id: int) -> bool:
+    """Tell the customer their card payment was refunded, and why (also for a payment that never
+    got a session, e.g. one completed while another session was active)."""
+    payment = Payment.objects.select_related("customer__user", "session__plan").filter(pk=payment_id).first()
+    if payment is None or not payment.customer.user.email:
+        return False
+    what = f"session #{payment.session_id}" if payment.session_id else "your payment"
+    send_mail(
+        subject=f"Auto Doctor: {SUBJECTS['refunded']}",
+        message=(
+            f"Hello {payment.customer.full_name},\n\nWe refunded {payment.amount / 100:.2f} "
+            f"{payment.currency.upper()} for {what}.\nReason: {payment.refund_reason or 'not charged'}.\n\n"
+            "It can take a few days to show on your statement.\n\nAuto Doctor"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[payment.customer.user.email],
+    )
+    return True

@@ -141,6 +141,8 @@ def test_payment_during_an_active_session_is_refunded_and_the_customer_told(
     (refund,) = stripe_stub.calls("POST", "/v1/refunds")
     assert refund["payment_intent"] == checkout["payment_intent"]
     assert list(Session.objects.all()) == [active]
+    (email,) = [m for m in mail.outbox if m.subject == "Auto Doctor: Your payment has been refunded"]
+    assert "9.99 USD" in email.body and "active session" in email.body
     page = customer_client.get(f"/customer/checkout/success/?session_id={checkout_id}").content.decode()
     assert "Your payment was refunded" in page and "you already had an active session" in page
     dashboard = customer_client.get("/customer/dashboard/").content.decode()

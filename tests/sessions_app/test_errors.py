@@ -19,6 +19,8 @@ from .lifecycle_states import assert_human_sentence
         ("not_found", 404),
         ("forbidden", 403),
         ("invalid_input", 400),
+        ("intake_already_submitted", 409),
+        ("already_rated", 409),
         ("something_new", 400),
     ],
 )
@@ -27,7 +29,9 @@ def test_http_status_per_code(code, status):
 
 
 def test_every_known_code_has_a_status():
-    assert all(400 <= status < 500 for status in HTTP_STATUS.values())
+    # Refusals are 4xx; only "the payment provider is unreachable" is the server side's 503.
+    assert all(400 <= status < 500 for code, status in HTTP_STATUS.items() if code != "payment_unavailable")
+    assert HTTP_STATUS["payment_unavailable"] == 503
 
 
 def test_json_body_carries_the_session_url_only_when_there_is_one():
