@@ -13,18 +13,19 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from mechanics.models import Mechanic
-from sessions_app.models import Session, SessionAssignment, SessionEvent
+from sessions_app.models import Session, SessionAssignment
 from sessions_app.selectors import (
     active_sessions_for_mechanic,
     mechanic_active_count,
     queue_for_mechanic,
     session_history,
+    state_version,
+    state_version_sql,
 )
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus, actions_from
 
@@ -103,13 +104,12 @@ def dashboard_mechanic(*, user) -> Mechanic | None:
     query (two correlated subqueries) cost more than running it."""
     mechanic_table = Mechanic._meta.db_table
     session_table = Session._meta.db_table
-    event_table = SessionEvent._meta.db_table
     working = ", ".join(["%s"] * len(WORKING_STATUSES))
     sql = (
         f"SELECT m.*, "  # noqa: S608 - table names come from the models, values are parameters
         f"(SELECT COUNT(*) FROM {session_table} s WHERE s.mechanic_id = m.id AND s.status IN ({working}))"
         f" AS dashboard_working_count, "
-        f"(SELECT COALESCE(MAX(e.id), 0) FROM {event_table} e) AS dashboard_state_version "
+        f"({state_version_sql()}) AS dashboard_state_version "
         f"FROM {mechanic_table} m WHERE m.user_id = %s"
     )
     found = list(Mechanic.objects.raw(sql, [*WORKING_STATUSES, user.pk]))
@@ -317,14 +317,8 @@ class MechanicDashboard:
 
 
 def current_state_version() -> int:
-    """The same stamp as sessions_app.selectors.state_version(), read with one raw statement.
-
-    Every open dashboard asks for it every two seconds, so the ORM's query compilation is
-    skipped here (it cost more than the index-only lookup itself)."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(id) FROM {SessionEvent._meta.db_table}")  # noqa: S608 - constant name
-        row = cursor.fetchone()
-    return row[0] or 0
+    """The exact state version (sessions_app.selectors.state_version)."""
+    return state_version()
 
 
 # The pulse's view of the version, remembered by this process for up to a second. With it the

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from mechanics.services import mechanic_set_availability, workshop_get_or_create
+from sessions_app.models import SessionEvent
 from sessions_app.selectors import (
     DEFAULT_WAIT_SECONDS,
     active_session_for_customer,
@@ -264,14 +265,31 @@ def test_state_version_moves_with_every_transition_and_only_then():
     session = make_session()
     mechanic = make_mechanic()
     stamp, own = state_version(), session_version(session_id=session.pk)
-    assert stamp == own > 0
+    assert stamp > 0 and own > 0
     assert state_version() == stamp  # reading changes nothing
     session_accept(assignment=open_assignment_of(session), mechanic=mechanic)
-    assert state_version() > stamp
+    after_accept = state_version()
+    assert after_accept != stamp
     assert session_version(session_id=session.pk) > own
     other = make_session()
-    assert session_version(session_id=session.pk) < state_version() == session_version(session_id=other.pk)
+    assert state_version() not in (stamp, after_accept)
+    assert session_version(session_id=session.pk) < session_version(session_id=other.pk)
     assert session_version(session_id=987654) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_state_version_sees_an_event_that_commits_after_a_newer_one():
+    """Ids are taken at insert; a transaction that took a lower id can commit after a higher
+    one. The stamp must still move when it does (MAX(id) alone would not)."""
+    first, second = make_session(), make_session()
+    late = SessionEvent.objects.create(session=first, type="note", from_status="pending", to_status="pending")
+    SessionEvent.objects.create(session=second, type="note", from_status="pending", to_status="pending")
+    seen, late_id = state_version(), late.pk
+    late.delete()  # as if the lower id had not committed yet when `seen` was read
+    without_late = state_version()
+    assert without_late != seen
+    SessionEvent.objects.bulk_create([SessionEvent(id=late_id, session=first, type="note")])
+    assert state_version() == seen != without_late
 
 
 def test_session_events_in_order_with_their_actors(django_assert_num_queries):
