@@ -1,6 +1,8 @@
 import os
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -15,6 +17,50 @@ def _tasks_run_inline(settings):
     settings.AXES_ENABLED = False
     yield
     Conf.SYNC = old
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Every factory user hashes a password; PBKDF2 would make the bulk and race tests crawl."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """The mechanic dashboard caches by state version, and ids (so versions) repeat across
+    rolled-back tests on SQLite: every test starts with an empty cache and no remembered version."""
+    from django.core.cache import cache
+
+    from mechanics.selectors import forget_recent_state_version
+
+    cache.clear()
+    forget_recent_state_version()
+    yield
+    cache.clear()
+    forget_recent_state_version()
+
+
+class Clock:
+    """Stands in for django.utils.timezone.now, so services, selectors and auto_now fields all
+    see the same hand-moved time (no freezegun needed)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Time stands still until the test moves it with clock.advance(minutes=...)."""
+    fixed = Clock(timezone.now().replace(microsecond=0))
+    monkeypatch.setattr(timezone, "now", fixed)
+    return fixed
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 import itertools
 
+from django.test import Client
+
 from customers.models import Customer
 from customers.services import customer_create
 from mechanics.models import Mechanic, Workshop
@@ -67,3 +69,10 @@ def make_session(
 
 def open_assignment(session: Session):
     return session.assignments.get(status__in=("queued", "accepted"))
+
+
+def client_for(user) -> Client:
+    """A test client signed in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client

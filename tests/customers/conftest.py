@@ -5,11 +5,6 @@ from tests.factories import make_customer, make_mechanic, plan
 from tests.stripe_stub import stripe_stub  # noqa: F401  (fixture)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def plans(db):
     """The seeded default plans, by code."""

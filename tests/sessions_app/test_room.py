@@ -1,19 +1,12 @@
 """Session rooms: who gets in, the right type, what each side sees and may do."""
 
 import pytest
-from django.test import Client
 
 from sessions_app.models import Rating
 from sessions_app.services import session_accept, session_complete, session_start
-from tests.factories import make_customer, make_mechanic, make_session, open_assignment
+from tests.factories import client_for, make_customer, make_mechanic, make_session, open_assignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

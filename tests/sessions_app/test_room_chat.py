@@ -1,20 +1,13 @@
 """The room chat: both sides see every message once, in order; polling with ?after=<id>."""
 
 import pytest
-from django.test import Client
 
 from sessions_app.errors import DomainError
 from sessions_app.models import SessionMessage
 from sessions_app.services import message_send, session_accept, session_cancel
-from tests.factories import make_customer, make_mechanic, make_session, open_assignment
+from tests.factories import client_for, make_customer, make_mechanic, make_session, open_assignment
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
