@@ -88,7 +88,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    # Persistent connections. The health check costs a `SELECT 1` per request on a reused
+    # connection; it saves the first request after a database restart from failing.
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=600, conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True)
+        )
+    }
 else:
     DATABASES = {
         "default": {

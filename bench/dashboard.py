@@ -14,9 +14,12 @@ What it does, start to finish (about a minute):
     the pulse token from the dashboard;
  5. runs wrk (loopback only, bounded duration) against: /healthz/ (no database at all: the
     baseline), /after-login/ (the floor of any signed-in request: session, user and profile
-    loads, then a redirect), the unchanged pulse poll, the queue panel (50 requests, first page of 20) as
-    every mechanic fetches it after a change (rendered once per state version and shared),
-    the same panel filtered (rendered on every request) and the full dashboard, checking each
+    loads, then a redirect), the unchanged pulse poll, the queue panel (50 requests, first page
+    of 20) as every open dashboard fetches it after a change (with its newest pulse's panel
+    token: the list rendered once per state version, shared, served without loading session
+    or user), the same panel without a token (the checked path: session, user, mechanic, then
+    the shared list), the same panel filtered (rendered on every request) and the full
+    dashboard, checking each
     answers the expected status first. The cases run interleaved in rounds, so a busy machine
     slows them alike;
  6. prints a table with the median requests per second and the median ratio to /healthz/;
@@ -37,7 +40,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from contextlib import closing
+from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
@@ -308,11 +313,21 @@ def main() -> int:
         assert "Waiting to Start" in page, "My Active Work should hold the waiting session"
         pulse = unquote(re.search(r'dashboard/pulse/\?v=([^"&]+)"', page).group(1))
         base = f"http://127.0.0.1:{port}"
-        cases = [
+
+        def shared_panel() -> str:
+            """The queue panel as the browser asks for it after a change: with the panel token
+            of its newest pulse (tokens last 30 s, so each wrk run gets a fresh one)."""
+            status, _, html = request(port, "GET", "/mechanic/dashboard/", headers={"Cookie": cookie_header})
+            assert status == 200, f"dashboard answered {status}"
+            token = unescape(re.search(r'data-panel-token="([^"]+)"', html).group(1))
+            return "/mechanic/dashboard/panels/tablist/?" + urlencode({"tab": "incoming", "pt": token})
+
+        cases: list[tuple[str, str | Callable[[], str], dict[str, str], int]] = [
             ("trivial view /healthz/", "/healthz/", {}, 200),
             ("signed-in floor /after-login/", "/after-login/", {"Cookie": cookie_header}, 302),
             ("unchanged poll", "/mechanic/dashboard/pulse/?" + urlencode({"v": pulse}), htmx, 204),
-            ("queue panel, 50 queued", "/mechanic/dashboard/panels/tablist/?tab=incoming", htmx, 200),
+            ("queue panel, 50 queued", shared_panel, htmx, 200),
+            ("  same, checked (no token)", "/mechanic/dashboard/panels/tablist/?tab=incoming", htmx, 200),
             (
                 "  same, filtered: uncached",
                 "/mechanic/dashboard/panels/tablist/?tab=incoming&q=Queued",
@@ -321,8 +336,12 @@ def main() -> int:
             ),
             ("full dashboard", "/mechanic/dashboard/", {"Cookie": cookie_header}, 200),
         ]
+
+        def url(path: str | Callable[[], str]) -> str:
+            return path if isinstance(path, str) else path()
+
         for name, path, headers, expected in cases:
-            status, _, _ = request(port, "GET", path, headers=headers)
+            status, _, _ = request(port, "GET", url(path), headers=headers)
             assert status == expected, f"{name}: expected {expected}, got {status}"
 
         print(
@@ -330,12 +349,14 @@ def main() -> int:
             "gunicorn -w 2, loopback\n"
         )
         for _, path, headers, _ in cases:
-            run_wrk(base + path, headers, duration=1, connections=options.connections)  # warm-up
+            run_wrk(base + url(path), headers, duration=1, connections=options.connections)  # warm-up
         samples: dict[str, list[tuple[float, int]]] = {name: [] for name, *_ in cases}
         for _ in range(options.rounds):
             for name, path, headers, _ in cases:
                 samples[name].append(
-                    run_wrk(base + path, headers, duration=options.duration, connections=options.connections)
+                    run_wrk(
+                        base + url(path), headers, duration=options.duration, connections=options.connections
+                    )
                 )
         trivial = [rps for rps, _ in samples[cases[0][0]]]
         print(f"| {'endpoint':<30} | {'req/s':>7} | {'ratio':>6} | {'target':>10} | errors |")

@@ -12,9 +12,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from mechanics.models import Mechanic
@@ -84,6 +87,24 @@ class DashboardFilters:
             "page": current.page if current.page > 1 else "",
         }
         return urlencode({k: v for k, v in params.items() if v})
+
+
+@dataclass(frozen=True)
+class QueueScope:
+    workshop_id: int
+    locked_with: int  # sessions held when at capacity (the lock message says how many); 0 = open
+
+    @property
+    def blocked(self) -> bool:
+        return self.locked_with > 0
+
+
+def queue_fragment_key(scope: QueueScope, version: int, *, page: int, now: datetime) -> str:
+    """The cache key of a rendered queue list: per scope, version, page and minute (for
+    "waiting N minutes")."""
+    lock = f"locked{scope.locked_with}" if scope.blocked else "open"
+    minute = int(now.timestamp() // 60)
+    return f"{scope.workshop_id}:{lock}:{version}:{page}:{minute}"
 
 
 def lock_message(active_count: int) -> str:
@@ -297,13 +318,22 @@ class MechanicDashboard:
         "waiting N minutes") and shared. Filtered views are ad hoc: rendered every time."""
         if self.filters.tab != "incoming" or self.filters.is_filtered:
             return ""
-        lock = f"locked{self.working_count}" if self.blocked else "open"
-        minute = int(self.now.timestamp() // 60)
-        return f"{self.mechanic.workshop_id or 0}:{lock}:{self.version}:{self.filters.page}:{minute}"
+        return queue_fragment_key(self.queue_scope, self.version, page=self.filters.page, now=self.now)
+
+    @property
+    def queue_scope(self) -> QueueScope:
+        """Who sees the same queue list: the workshop, and the lock state with its count."""
+        return QueueScope(
+            workshop_id=self.mechanic.workshop_id or 0, locked_with=self.working_count if self.blocked else 0
+        )
 
     @property
     def pulse_token(self) -> str:
         return pulse_token(session_key=self.session_key or "", version=self.version)
+
+    @property
+    def panel_token(self) -> str:
+        return panel_token(session_key=self.session_key or "", scope=self.queue_scope, version=self.version)
 
 
 # --- the cheap "anything changed?" poll ---------------------------------------------------------
@@ -369,3 +399,82 @@ def pulse_token_version(*, session_key: str | None, token: str, max_age: int | N
 def session_key_of(cookies: dict[str, str]) -> str | None:
     """The session key as the browser sent it (read without loading the session)."""
     return cookies.get(settings.SESSION_COOKIE_NAME)
+
+
+# --- the shared queue panel, served without loading session or user ----------------------------
+#
+# After a change, every open dashboard fetches the queue panel; the list in it is the same for
+# every mechanic with the same scope (workshop, lock state) and is already rendered once per
+# version (queue_fragment_key). A mechanic's checked pulse hands the page a *panel token*: that
+# scope and the exact version, signed together with the browser's session key. A panel request
+# that brings a token for its own session cookie, at most PANEL_TOKEN_MAX_AGE seconds old, for
+# the version this process currently knows, and whose list is in the cache, is answered from
+# the cache: no session, user or mechanic query (the version memo at most one per second).
+# Anything else takes the checked path. What a stolen cookie and token could read, for at most
+# PANEL_TOKEN_MAX_AGE seconds after a logout, is the queue list this mechanic was shown anyway.
+PANEL_TOKEN_MAX_AGE = 30
+
+
+def _panel_signer(session_key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"mechanics.queue-panel:{session_key}")
+
+
+def panel_token(*, session_key: str, scope: QueueScope, version: int) -> str:
+    return _panel_signer(session_key).sign(f"{scope.workshop_id}:{scope.locked_with}:{version}")
+
+
+def panel_token_claims(*, session_key: str | None, token: str) -> tuple[QueueScope, int] | None:
+    """The scope and version a panel token was issued for, or None when it is missing, forged,
+    for another session or older than PANEL_TOKEN_MAX_AGE."""
+    if not session_key or not token:
+        return None
+    try:
+        workshop_id, locked_with, version = (
+            _panel_signer(session_key).unsign(token, max_age=PANEL_TOKEN_MAX_AGE).split(":")
+        )
+        return QueueScope(workshop_id=int(workshop_id), locked_with=int(locked_with)), int(version)
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class SharedQueuePanel:
+    """What the queue panel template reads from MechanicDashboard, for the cached path: the
+    unfiltered Pending Requests tab, page 1, with the list already rendered."""
+
+    scope: QueueScope
+    queue_html: str
+    filters: DashboardFilters = DashboardFilters()
+
+    @property
+    def blocked(self) -> bool:
+        return self.scope.blocked
+
+    @property
+    def lock_message(self) -> str:
+        return lock_message(self.scope.locked_with)
+
+    @property
+    def query_string(self) -> str:
+        return self.filters.query_string()
+
+
+def shared_queue_panel(
+    *, session_key: str | None, token: str, filters: DashboardFilters
+) -> SharedQueuePanel | None:
+    """The queue panel from the cache, if the token allows it and the list is there (see above)."""
+    if filters != DashboardFilters():  # unfiltered Pending Requests, page 1
+        return None
+    claims = panel_token_claims(session_key=session_key, token=token)
+    if claims is None:
+        return None
+    scope, version = claims
+    if version != recent_state_version():
+        return None
+    key = make_template_fragment_key(
+        "mechanic-queue", [queue_fragment_key(scope, version, page=1, now=timezone.now())]
+    )
+    html = cache.get(key)
+    if html is None:
+        return None
+    return SharedQueuePanel(scope=scope, queue_html=mark_safe(html))  # noqa: S308 - our own rendering

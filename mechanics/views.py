@@ -37,6 +37,7 @@ from .selectors import (
     pulse_token_version,
     recent_state_version,
     session_key_of,
+    shared_queue_panel,
 )
 from .services import mechanic_set_availability
 
@@ -102,9 +103,22 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@dashboard_mechanic_required
 def dashboard_panel(request: HtmxHttpRequest, panel: str) -> HttpResponse:
-    """One panel of the dashboard, for htmx to swap in after a change."""
+    """One panel of the dashboard, for htmx to swap in after a change. The unfiltered queue
+    panel comes from the shared cache when the page brings a valid panel token (see
+    selectors.shared_queue_panel); everything else takes the checked path."""
+    if panel == "tablist" and "pt" in request.GET:
+        form = DashboardFilterForm(request.GET)
+        shared = shared_queue_panel(
+            session_key=session_key_of(request.COOKIES), token=request.GET["pt"], filters=form.filters()
+        )
+        if shared is not None:
+            return render(request, "mechanics/dashboard.html#tablist", {"dash": shared, "filter_form": form})
+    return _dashboard_panel_checked(request, panel)
+
+
+@dashboard_mechanic_required
+def _dashboard_panel_checked(request: HtmxHttpRequest, panel: str) -> HttpResponse:
     if panel not in PANELS:
         raise Http404
     dash, form = _dashboard(request)
@@ -129,7 +143,8 @@ def _dashboard_pulse_checked(request: HtmxHttpRequest, known: int | None) -> Htt
     dash, _ = _dashboard(request)
     response = render(request, "mechanics/dashboard.html#pulse", {"dash": dash})
     if known != dash.version:
-        trigger_client_event(response, "dashboard-changed")
+        # After the swap, so the panels that refresh read the new pulse's panel token.
+        trigger_client_event(response, "dashboard-changed", after="swap")
     return response
 
 

@@ -54,6 +54,15 @@
     if (pulse) htmx.trigger(pulse, "poll-now");
   }
 
+  // The queue panel sends the panel token of the newest pulse: with it, a refresh right after
+  // a change is answered from the shared cache (mechanics.selectors.shared_queue_panel).
+  body.addEventListener("htmx:configRequest", function (e) {
+    var pulse = document.getElementById("pulse");
+    if (e.detail.elt && e.detail.elt.id === "panel-tablist" && pulse && pulse.dataset.panelToken) {
+      e.detail.parameters.pt = pulse.dataset.panelToken;
+    }
+  });
+
   // The intake opens in a dialog once htmx has loaded it; a form posted from a dialog closes it.
   body.addEventListener("htmx:afterSwap", function (e) {
     if (e.detail.target && e.detail.target.id === "intake-dialog-body") {

@@ -152,11 +152,15 @@ def test_queue_updates_live_with_a_toast(transactional_db, open_dashboard):
     make_mechanic("mike")
     maria = make_mechanic("maria")
     page = open_dashboard("mike")
+    panel_requests: list[str] = []
+    page.on("request", lambda r: panel_requests.append(r.url) if "/panels/tablist/" in r.url else None)
     expect(page.locator("#live-indicator")).to_contain_text(re.compile(r"Live · updated \d+ s ago"))
     expect(queue(page)).to_have_count(0)
 
     session = make_session(make_customer("alice", full_name="Alice Walker"))  # while the page is open
     expect(queue(page)).to_have_count(1, timeout=WAIT)
+    # The refresh brought the new pulse's panel token (the shared-cache path, when it is valid).
+    assert panel_requests and all("pt=" in url for url in panel_requests), panel_requests
     expect(page.locator("#toasts .toast")).to_contain_text("New Chat request from Alice")
     expect(page.locator("#stat-pending")).to_have_text("1")
 
