@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from django_htmx.middleware import HtmxDetails
@@ -118,6 +119,7 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
 
 
 @require_GET
+@never_cache  # a live poll: never stored by a browser or proxy
 @customer_required
 def banner(request: CustomerRequest) -> HttpResponse:
     """The banner's poll: 204 when nothing changed, the new banner otherwise, and htmx's

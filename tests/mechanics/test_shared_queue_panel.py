@@ -57,7 +57,9 @@ def test_a_fresh_panel_token_gets_the_cached_list_without_loading_session_or_use
     token = panel_token_in(mech_client.get(DASHBOARD).content.decode())  # renders and caches the list
 
     with django_assert_num_queries(SHARED):
-        html = mech_client.get(PANEL, {"tab": "incoming", "pt": token}, headers=HTMX).content.decode()
+        response = mech_client.get(PANEL, {"tab": "incoming", "pt": token}, headers=HTMX)
+    html = response.content.decode()
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert accept_button("Alice") in html
     assert html.count("csrfmiddlewaretoken") == 1 and 'id="accept-form"' in html
     assert 'id="panel-tablist"' in html and "Pending Requests" in html
