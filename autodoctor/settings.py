@@ -198,7 +198,8 @@ else:
 AXES_FAILURE_LIMIT = 100
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the count: at most 100 failures per account per hour, whoever signs in.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 # Throttling is per account by design (SPEC: 100 failures per hour per account); an IP-based
