@@ -101,3 +101,18 @@ def test_mechanic_pages(scene, new_page, live_server, viewport):
     expect(page.locator("#intake-dialog")).to_be_visible()
     found["intake dialog"] = violations(page)
     assert found == {path: [] for path in found}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_staff_analytics_and_error_pages(scene, new_page, live_server, viewport):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user("boss", password="pw-boss-123", is_staff=True)
+    page = signed_in_page(new_page, live_server, staff, viewport=viewport)
+    found = {}
+    page.goto("/staff/analytics/")
+    expect(page.get_by_text("Sessions per day by type")).to_be_visible()
+    found["analytics"] = violations(page)
+    page.goto("/chat/999999/")  # not found
+    found["404"] = violations(page)
+    assert found == {path: [] for path in found}
