@@ -153,6 +153,9 @@ class SessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sessions are created only by the factory (the customer flow)
 
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a session is history (events, payments, chat): end it with an action instead
+
 
 @admin.register(SessionAssignment)
 class SessionAssignmentAdmin(admin.ModelAdmin):
