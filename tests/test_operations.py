@@ -90,7 +90,9 @@ def test_every_admin_changelist_renders(staff_client):
     assert "accepted" in body and "created" in body  # the event timeline is shown
     assert 'name="status"' not in body  # status is never an editable field
     # Sessions are never deleted from the admin (history, payments and chat hang on them).
-    assert staff_client.get(reverse("admin:sessions_app_session_delete", args=[session.pk])).status_code == 403
+    assert (
+        staff_client.get(reverse("admin:sessions_app_session_delete", args=[session.pk])).status_code == 403
+    )
     changelist = staff_client.get(reverse("admin:sessions_app_session_changelist")).content.decode()
     assert "delete_selected" not in changelist and "release_sessions" in changelist
 
