@@ -188,3 +188,19 @@ def test_in_its_own_room_the_banner_shows_the_status_only(customer, customer_cli
         HTTP_HX_CURRENT_URL="http://testserver/customer/dashboard/",
     )
     assert b"Return to Session" in poll.content
+
+
+def test_the_end_dialog_says_what_ending_means_in_each_state():
+    from tests.factories import client_for
+
+    customer = make_customer("erin")
+    client = client_for(customer.user)
+    session = make_session(customer)
+    assert "lose your place in line" in client.get("/customer/dashboard/").content.decode()
+    mechanic = make_mechanic("mo")
+    name = mechanic.display_name
+    session_accept(assignment=open_assignment(session), mechanic=mechanic)
+    waiting = client.get(f"/customer/sessions/{session.pk}/end/").content.decode()
+    assert f"{name} will not start it" in waiting and "place in line" not in waiting
+    session_start(session=session, mechanic=mechanic)
+    assert f"ends your live session with {name}" in client.get("/customer/dashboard/").content.decode()
