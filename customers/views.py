@@ -253,7 +253,8 @@ def intake_waiver(request: CustomerRequest, intake_id: int) -> HttpResponse:
         return _waiver_page(request, intake, form, status=exc.http_status, error=exc)
     if outcome.checkout_url:
         return redirect(outcome.checkout_url)
-    messages.success(request, "You are in the queue. A mechanic will be with you shortly.")
+    # Worded as what happened, not as a state: the status above it updates itself, this does not.
+    messages.success(request, "Request sent to our mechanics. This page shows when one picks it up.")
     assert outcome.session is not None  # free and credit plans always get their session
     return redirect(outcome.session.get_absolute_url())
 
@@ -274,7 +275,7 @@ def checkout_success(request: CustomerRequest) -> HttpResponse:
         return redirect("customer_dashboard")
     if outcome.result in ("created", "existing") and outcome.session is not None:
         messages.success(
-            request, "Payment received. You are in the queue; a mechanic will be with you shortly."
+            request, "Payment received and request sent to our mechanics. This page shows when one picks it up."
         )
         return redirect(outcome.session.get_absolute_url())
     return render(request, "customers/checkout_success.html", {"outcome": outcome})
