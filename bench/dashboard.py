@@ -55,6 +55,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 MECHANIC = "benchmike"
+CUSTOMER = "benchcustomer"  # the last of the queued requests: 50th in line
 PASSWORD = "bench-password-1"
 QUEUED = 50
 HISTORY = 2000
@@ -123,6 +124,7 @@ def load_data() -> None:
 
     free_chat = Plan.objects.get(code="free-chat")
     mechanic = mechanic_create(username=MECHANIC, password=PASSWORD, display_name="Bench Mike", capacity=2)
+    bench_customer = customer_create(username=CUSTOMER, password=PASSWORD, full_name="Bench Customer")
 
     started = time.monotonic()
     # Customers never sign in here: a cheap hasher keeps loading fast.
@@ -148,8 +150,10 @@ def load_data() -> None:
         held = session_create(customer=waiting_for, plan=free_chat, pay_with="free", actor=waiting_for.user)
         session_accept(assignment=held.assignments.get(status="queued"), mechanic=mechanic)
         for i in range(QUEUED):
-            customer = customer_create(
-                username=f"queued{i}", password=PASSWORD, full_name=f"Queued Person{i}"
+            customer = (
+                customer_create(username=f"queued{i}", password=PASSWORD, full_name=f"Queued Person{i}")
+                if i < QUEUED - 1
+                else bench_customer
             )
             session_create(
                 customer=customer,
@@ -240,12 +244,12 @@ def cookies_from(headers) -> dict[str, str]:
     return found
 
 
-def sign_in(port: int) -> dict[str, str]:
+def sign_in(port: int, username: str = MECHANIC) -> dict[str, str]:
     status, headers, html = request(port, "GET", "/accounts/login/")
     assert status == 200, f"login page answered {status}"
     cookies = cookies_from(headers)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-    form = urlencode({"username": MECHANIC, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    form = urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
     status, headers, _ = request(
         port,
         "POST",
@@ -313,6 +317,12 @@ def main() -> int:
         assert "Waiting to Start" in page, "My Active Work should hold the waiting session"
         pulse = unquote(re.search(r'dashboard/pulse/\?v=([^"&]+)"', page).group(1))
         base = f"http://127.0.0.1:{port}"
+        customer_cookie = "; ".join(f"{k}={v}" for k, v in sign_in(port, CUSTOMER).items())
+        status, _, page = request(port, "GET", "/customer/dashboard/", headers={"Cookie": customer_cookie})
+        assert status == 200 and f"#{QUEUED}</strong> in line" in page, "the customer should be last in line"
+        banner_poll = "/customer/banner/?" + urlencode(
+            {"v": unescape(unquote(re.search(r'customer/banner/\?v=([^"&]+)"', page).group(1)))}
+        )
 
         def shared_panel() -> str:
             """The queue panel as the browser asks for it after a change: with the panel token
@@ -335,6 +345,12 @@ def main() -> int:
                 200,
             ),
             ("full dashboard", "/mechanic/dashboard/", {"Cookie": cookie_header}, 200),
+            (
+                "customer banner poll, unchanged",
+                banner_poll,
+                {"Cookie": customer_cookie, "HX-Request": "true"},
+                204,
+            ),
         ]
 
         def url(path: str | Callable[[], str]) -> str:

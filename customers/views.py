@@ -10,12 +10,12 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import customer_of, customer_required
+from autodoctor.caching import no_store
 from sessions_app.errors import DomainError
 from sessions_app.services import credit_balance, session_end_by_customer
 from sessions_app.services.factory import active_session_error
@@ -119,7 +119,7 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
 
 
 @require_GET
-@never_cache  # a live poll: never stored by a browser or proxy
+@no_store  # a live poll: never stored by a browser or proxy
 @customer_required
 def banner(request: CustomerRequest) -> HttpResponse:
     """The banner's poll: 204 when nothing changed, the new banner otherwise, and htmx's
@@ -275,7 +275,8 @@ def checkout_success(request: CustomerRequest) -> HttpResponse:
         return redirect("customer_dashboard")
     if outcome.result in ("created", "existing") and outcome.session is not None:
         messages.success(
-            request, "Payment received and request sent to our mechanics. This page shows when one picks it up."
+            request,
+            "Payment received and request sent to our mechanics. This page shows when one picks it up.",
         )
         return redirect(outcome.session.get_absolute_url())
     return render(request, "customers/checkout_success.html", {"outcome": outcome})

@@ -12,12 +12,12 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of, mechanic_required
+from autodoctor.caching import no_store
 from sessions_app.errors import DomainError
 from sessions_app.models import SessionAssignment
 from sessions_app.services import (
@@ -104,7 +104,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@never_cache  # live data for one signed-in mechanic: never stored by a browser or proxy
+@no_store  # live data for one signed-in mechanic: never stored by a browser or proxy
 def dashboard_panel(request: HtmxHttpRequest, panel: str) -> HttpResponse:
     """One panel of the dashboard, for htmx to swap in after a change. The unfiltered queue
     panel comes from the shared cache when the page brings a valid panel token (see
@@ -128,7 +128,7 @@ def _dashboard_panel_checked(request: HtmxHttpRequest, panel: str) -> HttpRespon
 
 
 @require_GET
-@never_cache
+@no_store
 def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
     """The 2-second poll. Nothing changed: 204 after at most one query, before loading session or
     user (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""

@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of
+from autodoctor.caching import no_store
 from customers.forms import CompleteForm, MessageForm, RatingForm
 
 from .api import viewable_session
@@ -62,7 +62,7 @@ def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpR
 
 
 @require_GET
-@never_cache  # a live poll: never stored by a browser or proxy
+@no_store  # a live poll: never stored by a browser or proxy
 @login_required
 def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
     """The status panel's poll (?v=<session version>)."""
@@ -77,7 +77,7 @@ def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@never_cache  # a live poll: never stored by a browser or proxy
+@no_store  # a live poll: never stored by a browser or proxy
 @login_required
 def room_messages(request: RoomRequest, session_id: int) -> HttpResponse:
     """GET ?after=<last id>: only newer messages (204 if none). POST: send one."""
