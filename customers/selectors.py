@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import CreditLedger, Customer, Intake, IntakeAttachment, Payment
+from sessions_app.live import state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
     CustomerActiveSession,
@@ -25,13 +26,19 @@ NO_SESSION_VERSION = "none"
 # --- the active-session banner ---------------------------------------------------------------
 
 
+BANNER_PURPOSE = "customers.banner"
+BANNER_TOKEN_MAX_AGE = 15 * 60  # seconds; an older token just takes the checked path once
+
+
 @dataclass
 class ActiveSessionBanner:
-    """What the banner shows, and the version stamp its poll sends back."""
+    """What the banner shows, the version stamp its poll sends back, and the state token that
+    lets an unchanged poll skip loading session, user and customer (sessions_app.live)."""
 
     version: str
     active: CustomerActiveSession | None = None
     latest_event: str = ""
+    token: str = ""
 
     @property
     def session(self) -> Session | None:
@@ -48,7 +55,15 @@ class ActiveSessionBanner:
         return None if seconds is None else max(1, round(seconds / 60))
 
 
-def banner_version(*, customer: Customer) -> str:
+@dataclass(frozen=True)
+class BannerStamp:
+    """The banner's version, and the global state version when it was read (None: not read)."""
+
+    version: str
+    state: int | None = None
+
+
+def banner_stamp(*, customer: Customer) -> BannerStamp:
     """A cheap stamp that changes whenever the banner would. A pending session's place in line
     moves when anyone else's session changes, so it follows the global event stamp; the other
     statuses follow their own session's events. Two small queries (one with no active session)."""
@@ -58,19 +73,44 @@ def banner_version(*, customer: Customer) -> str:
         .first()
     )
     if row is None:
-        return NO_SESSION_VERSION
+        return BannerStamp(NO_SESSION_VERSION)
     session_id, status = row
-    stamp = state_version() if status == SessionStatus.PENDING else session_version(session_id=session_id)
-    return f"{session_id}-{status}-{stamp}"
+    if status == SessionStatus.PENDING:
+        state = state_version()
+        return BannerStamp(f"{session_id}-{status}-{state}", state)
+    return BannerStamp(f"{session_id}-{status}-{session_version(session_id=session_id)}")
 
 
-def banner_state(*, customer: Customer, version: str | None = None) -> ActiveSessionBanner:
-    """The banner's content. The version is read first, so it is never newer than the content
-    (at worst the next poll renders once more; it never misses a change)."""
-    version = version if version is not None else banner_version(customer=customer)
+def banner_version(*, customer: Customer) -> str:
+    return banner_stamp(customer=customer).version
+
+
+def banner_token(*, session_key: str | None, state: int) -> str:
+    """The banner's state token for global state version `state`, which must have been read
+    before whatever the banner shows (or compares) was read."""
+    if not session_key:
+        return ""
+    return state_token(purpose=BANNER_PURPOSE, session_key=session_key, version=state)
+
+
+def banner_state(
+    *,
+    customer: Customer,
+    session_key: str | None = None,
+    stamp: BannerStamp | None = None,
+    state: int | None = None,
+) -> ActiveSessionBanner:
+    """The banner's content. The stamp and the token's state version (`state` if the caller
+    read it earlier) are read first, so they are never newer than the content (at worst the
+    next poll renders once more; it never misses a change)."""
+    stamp = stamp if stamp is not None else banner_stamp(customer=customer)
+    token = ""
+    if stamp.version != NO_SESSION_VERSION:  # nothing to poll for otherwise
+        state = state if state is not None else stamp.state if stamp.state is not None else state_version()
+        token = banner_token(session_key=session_key, state=state)
     active = active_session_for_customer(customer=customer)
     if active is None:
-        return ActiveSessionBanner(version=version)
+        return ActiveSessionBanner(version=stamp.version)
     latest = (
         SessionEvent.objects.filter(session_id=active.session.pk)
         .exclude(type="refunded")
@@ -78,7 +118,7 @@ def banner_state(*, customer: Customer, version: str | None = None) -> ActiveSes
         .values_list("type", flat=True)
         .first()
     )
-    return ActiveSessionBanner(version=version, active=active, latest_event=latest or "")
+    return ActiveSessionBanner(version=stamp.version, active=active, latest_event=latest or "", token=token)
 
 
 # --- dashboard -------------------------------------------------------------------------------

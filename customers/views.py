@@ -17,6 +17,8 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
 from sessions_app.errors import DomainError
+from sessions_app.live import recent_state_version, session_key_of, state_token_version
+from sessions_app.selectors import state_version
 from sessions_app.services import credit_balance, session_end_by_customer
 from sessions_app.services.factory import active_session_error
 from sessions_app.transitions import SessionStatus
@@ -35,6 +37,7 @@ from .services import (
 from .stripe_client import stripe_configured
 
 SESSION_ENDED_EVENT = "session-ended"
+BANNER_TOKEN_EVENT = "banner-token"  # customer.js keeps the token for the next polls
 PAST_PER_PAGE = 10
 
 
@@ -120,17 +123,40 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
 
 @require_GET
 @no_store  # a live poll: never stored by a browser or proxy
-@customer_required
 def banner(request: CustomerRequest) -> HttpResponse:
     """The banner's poll: 204 when nothing changed, the new banner otherwise, and htmx's
-    stop-polling 286 (with the empty banner) once there is no active session."""
-    customer = _customer(request)
-    version = selectors.banner_version(customer=customer)
-    if request.GET.get("v") == version:
+    stop-polling 286 (with the empty banner) once there is no active session.
+
+    Nothing changed anywhere since the banner's state token was issued: 204 after at most one
+    query, before loading session, user or customer (sessions_app.live). Otherwise the checked
+    path compares the banner's own version."""
+    known = state_token_version(
+        purpose=selectors.BANNER_PURPOSE,
+        session_key=session_key_of(request.COOKIES),
+        token=request.GET.get("t", ""),
+        max_age=selectors.BANNER_TOKEN_MAX_AGE,
+    )
+    if known is not None and known == recent_state_version():
         return HttpResponse(status=204)
-    state = selectors.banner_state(customer=customer, version=version)
-    response = _banner_response(request, state)
-    if state.active is None:
+    return _banner_checked(request)
+
+
+@customer_required
+def _banner_checked(request: CustomerRequest) -> HttpResponse:
+    customer = _customer(request)
+    session_key = request.session.session_key
+    # The global version first: a token issued from it is never newer than the comparison below.
+    seen = state_version()
+    stamp = selectors.banner_stamp(customer=customer)
+    if request.GET.get("v") == stamp.version:
+        # This banner is unchanged, though something else changed: a fresh token, so the
+        # next polls take the fast path again.
+        response = HttpResponse(status=204)
+        token = selectors.banner_token(session_key=session_key, state=seen)
+        return trigger_client_event(response, BANNER_TOKEN_EVENT, {"t": token}) if token else response
+    banner = selectors.banner_state(customer=customer, session_key=session_key, stamp=stamp, state=seen)
+    response = _banner_response(request, banner)
+    if banner.active is None:
         response.status_code = HttpResponseStopPolling.status_code
     return response
 
@@ -156,7 +182,8 @@ def session_end(request: CustomerRequest, session_id: int) -> HttpResponse:
         else:
             text, level = "Your request was cancelled. Anything you paid is refunded.", messages.SUCCESS
     if request.htmx:
-        response = _banner_response(request, selectors.banner_state(customer=customer))
+        state = selectors.banner_state(customer=customer, session_key=request.session.session_key)
+        response = _banner_response(request, state)
         trigger_client_event(response, "toast", {"message": text, "level": messages.DEFAULT_TAGS[level]})
         return trigger_client_event(response, SESSION_ENDED_EVENT, {"session_id": session.pk})
     messages.add_message(request, level, text)

@@ -7,10 +7,8 @@ panel refresh runs only that panel's queries and the full page runs each query o
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
-from time import monotonic
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
@@ -21,6 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from mechanics.models import Mechanic
+from sessions_app.live import recent_state_version, state_token, state_token_version
 from sessions_app.models import Session, SessionAssignment
 from sessions_app.selectors import (
     active_sessions_for_mechanic,
@@ -338,12 +337,11 @@ class MechanicDashboard:
 
 # --- the cheap "anything changed?" poll ---------------------------------------------------------
 #
-# The dashboard hands the page a token: the state version it rendered, signed together with
-# the browser's session key. A poll that brings back a valid token for its own session cookie
-# and finds the version unchanged gets a 204 after ONE query (the version), without loading
-# the session, the user or the mechanic. Anything else (no cookie, a forged or stale token, a
-# changed version) takes the normal path: session, user, mechanic check, then a fresh token.
-# All a stolen token could ever answer is "nothing changed since then".
+# The dashboard hands its pulse a state token (sessions_app.live): a poll that brings it back
+# for its own session cookie and finds the version unchanged gets a 204 after at most ONE query,
+# without loading the session, the user or the mechanic. Anything else takes the normal path:
+# session, user, mechanic check, then a fresh token.
+PULSE_PURPOSE = "mechanics.pulse"
 
 
 def current_state_version() -> int:
@@ -351,54 +349,12 @@ def current_state_version() -> int:
     return state_version()
 
 
-# The pulse's view of the version, remembered by this process for up to a second. With it the
-# database answers at most one version query per process per second, however many dashboards
-# poll; a change is seen at most a second later (the poll runs every two). Panels and tokens
-# always read the exact version (a stale one could cache an old list under a new key).
-VERSION_MEMO_SECONDS = 1.0
-_version_memo: tuple[float, int] = (float("-inf"), 0)
-
-
-def recent_state_version() -> int:
-    """current_state_version(), at most VERSION_MEMO_SECONDS old. For the pulse only."""
-    global _version_memo
-    fetched_at, version = _version_memo
-    now = monotonic()
-    if now - fetched_at >= VERSION_MEMO_SECONDS:
-        version = current_state_version()
-        _version_memo = (now, version)
-    return version
-
-
-def forget_recent_state_version() -> None:
-    """Drop the remembered version (tests; nothing else needs it)."""
-    global _version_memo
-    _version_memo = (float("-inf"), 0)
-
-
-def _pulse_signer(session_key: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(salt=f"mechanics.pulse:{session_key}")
-
-
 def pulse_token(*, session_key: str, version: int) -> str:
-    """A token for `version` that only the holder of `session_key` can bring back."""
-    return _pulse_signer(session_key).sign(str(version))
+    return state_token(purpose=PULSE_PURPOSE, session_key=session_key, version=version)
 
 
 def pulse_token_version(*, session_key: str | None, token: str, max_age: int | None = None) -> int | None:
-    """The version a token was issued for, or None when it is missing, forged or older than
-    `max_age` seconds."""
-    if not session_key or not token:
-        return None
-    try:
-        return int(_pulse_signer(session_key).unsign(token, max_age=max_age))
-    except (signing.BadSignature, ValueError):
-        return None
-
-
-def session_key_of(cookies: dict[str, str]) -> str | None:
-    """The session key as the browser sent it (read without loading the session)."""
-    return cookies.get(settings.SESSION_COOKIE_NAME)
+    return state_token_version(purpose=PULSE_PURPOSE, session_key=session_key, token=token, max_age=max_age)
 
 
 # --- the shared queue panel, served without loading session or user ----------------------------

@@ -19,6 +19,7 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import mechanic_of, mechanic_required
 from autodoctor.caching import no_store
 from sessions_app.errors import DomainError
+from sessions_app.live import recent_state_version, session_key_of
 from sessions_app.models import SessionAssignment
 from sessions_app.services import (
     session_accept,
@@ -36,8 +37,6 @@ from .selectors import (
     lock_message,
     own_sessions,
     pulse_token_version,
-    recent_state_version,
-    session_key_of,
     shared_queue_panel,
 )
 from .services import mechanic_set_availability

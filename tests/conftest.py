@@ -31,7 +31,7 @@ def _empty_caches():
     rolled-back tests on SQLite: every test starts with an empty cache and no remembered version."""
     from django.core.cache import cache
 
-    from mechanics.selectors import forget_recent_state_version
+    from sessions_app.live import forget_recent_state_version
 
     cache.clear()
     forget_recent_state_version()

@@ -16,7 +16,8 @@ def active_session_banner(context: template.Context) -> SafeString:
     customer = customer_of(request.user) if request is not None else None
     if request is None or customer is None:
         return mark_safe("")
-    context_data = {"banner": banner_state(customer=customer), "here": request.path}
+    banner = banner_state(customer=customer, session_key=request.session.session_key)
+    context_data = {"banner": banner, "here": request.path}
     html = render_to_string("customers/banner.html", context_data, request=request)
     return mark_safe(html)  # noqa: S308 - rendered by our own template, autoescaped there
 

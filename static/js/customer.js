@@ -40,6 +40,20 @@
     }
   }
 
+  /* The banner's poll carries its state token (data-token): with it an unchanged poll is
+     answered before session, user or customer are loaded. A 204 that says something else
+     changed hands over a fresh one (the banner-token event). */
+  document.body.addEventListener("banner-token", function (event) {
+    const banner = document.getElementById("session-banner");
+    if (banner && event.detail && event.detail.t) banner.dataset.token = event.detail.t;
+  });
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    const elt = event.detail.elt;
+    if (elt && elt.id === "session-banner" && elt.dataset.token && event.detail.verb === "get") {
+      event.detail.parameters.t = elt.dataset.token;
+    }
+  });
+
   document.addEventListener("click", function (event) {
     const opener = event.target.closest("[data-dialog-open]");
     if (opener) {

@@ -101,16 +101,18 @@ def test_banner_poll_query_counts(customer, customer_client, django_assert_num_q
     session = make_session(customer)
     version = banner_version(customer=customer)
     customer_client.get(BANNER, {"v": version})  # warm up (content types, etc.)
-    # session row + user + customer profile + active session row + version stamp
-    with django_assert_num_queries(5):
+    # Without a state token (the checked path): session row + user + customer profile + the
+    # global version (for a fresh token) + active session row + version stamp
+    with django_assert_num_queries(6):
         assert customer_client.get(BANNER, {"v": version}).status_code == 204
     # changed, pending: + active session (joined) + open assignment + place in line + mechanics
     # available + recent wait times + latest event
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert customer_client.get(BANNER, {"v": "stale"}).status_code == 200
     mech = make_mechanic("mike")
     session_accept(assignment=open_assignment(session), mechanic=mech)
-    with django_assert_num_queries(7):
+    # changed, waiting: the same, less the pending-only place in line, mechanics and wait times
+    with django_assert_num_queries(8):
         assert customer_client.get(BANNER, {"v": "stale"}).status_code == 200
 
 
@@ -204,3 +206,139 @@ def test_the_end_dialog_says_what_ending_means_in_each_state():
     assert f"{name} will not start it" in waiting and "place in line" not in waiting
     session_start(session=session, mechanic=mechanic)
     assert f"ends your live session with {name}" in client.get("/customer/dashboard/").content.decode()
+
+
+# --- the fast path: a state token answers an unchanged poll before anything is loaded --------
+
+
+def banner_params(client) -> dict[str, str]:
+    """What the banner on a page would poll with: its version and its state token."""
+    import re
+    from html import unescape
+    from urllib.parse import unquote
+
+    html = client.get("/customer/dashboard/").content.decode()
+    version = unquote(re.search(r'customer/banner/\?v=([^"&]+)"', html).group(1))
+    token = unescape(re.search(r'id="session-banner"[^>]*data-token="([^"]*)"', html).group(1))
+    assert token, "an active banner carries a state token"
+    return {"v": version, "t": token}
+
+
+@pytest.fixture
+def frozen_memo(monkeypatch):
+    from sessions_app import live
+
+    clock = [1000.0]
+    monkeypatch.setattr(live, "monotonic", lambda: clock[0])
+    return clock
+
+
+def test_an_unchanged_poll_with_a_token_loads_nothing(
+    customer, customer_client, frozen_memo, django_assert_num_queries
+):
+    session = make_session(customer)
+    session_accept(assignment=open_assignment(session), mechanic=make_mechanic("mike"))
+    params = banner_params(customer_client)
+    with django_assert_num_queries(1):  # the state version; no session, user or customer
+        response = customer_client.get(BANNER, params, headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response["Cache-Control"] == "private, no-store"
+    with django_assert_num_queries(0):  # this process read the version less than a second ago
+        assert customer_client.get(BANNER, params).status_code == 204
+
+
+def test_a_change_elsewhere_hands_over_a_fresh_token(
+    customer, customer_client, frozen_memo, django_assert_num_queries
+):
+    session = make_session(customer)
+    session_accept(assignment=open_assignment(session), mechanic=make_mechanic("mike"))
+    params = banner_params(customer_client)
+    make_session(make_customer("bob"))  # someone else's request: the global version moves
+    response = customer_client.get(BANNER, params, headers={"HX-Request": "true"})
+    assert response.status_code == 204  # this banner did not change...
+    fresh = json.loads(response["HX-Trigger"])["banner-token"]["t"]  # ...but here is a new token
+    assert fresh != params["t"]
+    with django_assert_num_queries(0):  # the version this process just read
+        assert customer_client.get(BANNER, {**params, "t": fresh}).status_code == 204
+
+
+def test_a_change_to_my_session_is_never_hidden_by_the_token(customer, customer_client):
+    session = make_session(customer)
+    mechanic = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mechanic)
+    params = banner_params(customer_client)
+    session_start(session=session, mechanic=mechanic)
+    response = customer_client.get(BANNER, params, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and b'class="pill pill-live"' in response.content
+    assert b'data-token="' in response.content
+
+
+def test_a_pending_banner_sees_its_place_in_line_move(customer, customer_client):
+    ahead = make_session(make_customer("earlier"))
+    make_session(customer)
+    params = banner_params(customer_client)
+    session_accept(assignment=open_assignment(ahead), mechanic=make_mechanic("mike"))
+    response = customer_client.get(BANNER, params)
+    assert response.status_code == 200 and b"You are <strong>#1</strong> in line" in response.content
+
+
+def test_the_token_only_works_with_its_own_session_cookie(customer, customer_client):
+    from django.test import Client
+
+    make_session(customer)
+    params = banner_params(customer_client)
+    anonymous = Client().get(BANNER, params)
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    other = Client()
+    other.force_login(make_customer("eve").user)
+    assert other.get(BANNER, params).status_code == 286  # Eve's own (empty) banner, not Alice's 204
+    forged = customer_client.get(BANNER, {**params, "t": params["t"][:-2] + "xx"})
+    assert forged.status_code == 204  # the checked path: Alice's banner is unchanged
+    customer_client.logout()
+    after_logout = customer_client.get(BANNER, params)
+    assert after_logout.status_code == 302 and "/accounts/login/" in after_logout["Location"]
+
+
+def test_a_stale_token_takes_the_checked_path(
+    customer, customer_client, monkeypatch, django_assert_num_queries
+):
+    import time
+
+    from django.core import signing
+
+    from customers.selectors import BANNER_TOKEN_MAX_AGE
+
+    make_session(customer)
+    params = banner_params(customer_client)
+    later = time.time() + BANNER_TOKEN_MAX_AGE + 1
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+    with django_assert_num_queries(6):  # session, user, customer, global version, banner stamp
+        assert customer_client.get(BANNER, params).status_code == 204
+
+
+def test_a_change_during_the_check_is_not_hidden_by_the_fresh_token(customer, customer_client, monkeypatch):
+    """The token handed out with a 204 is read before the banner's stamp: a transition that
+    commits between the two still shows on the next poll."""
+    from customers import selectors
+
+    session = make_session(customer)
+    mechanic = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mechanic)
+    params = banner_params(customer_client)
+    make_session(make_customer("bob"))  # something else changed: the poll takes the checked path
+    real_stamp = selectors.banner_stamp
+
+    def stamp_then_go_live(**kwargs):
+        stamp = real_stamp(**kwargs)
+        session_start(session=session, mechanic=mechanic)  # commits right after the stamp read
+        return stamp
+
+    monkeypatch.setattr(selectors, "banner_stamp", stamp_then_go_live)
+    response = customer_client.get(BANNER, params, headers={"HX-Request": "true"})
+    monkeypatch.setattr(selectors, "banner_stamp", real_stamp)
+    assert response.status_code == 204  # waiting, as far as that check saw
+    fresh = json.loads(response["HX-Trigger"])["banner-token"]["t"]
+    from sessions_app.live import forget_recent_state_version
+
+    forget_recent_state_version()  # a second later: the process's remembered version is renewed
+    after = customer_client.get(BANNER, {**params, "t": fresh})
+    assert after.status_code == 200 and b'class="pill pill-live"' in after.content

@@ -42,6 +42,8 @@ def test_free_request_banner_follows_the_session_and_ends_at_once(
     expect(page).to_have_url(re.compile(rf"/chat/{session.pk}/$"))
     expect(banner_pill(page)).to_have_text("Pending")
 
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/customer/banner/" in r.url else None)
     page.goto("/customer/dashboard/")
     expect(page.locator("#session-banner")).to_contain_text("in line")
     page.screenshot(path=str(artifacts_dir / "customer-dashboard-pending-desktop.png"), full_page=True)
@@ -54,6 +56,8 @@ def test_free_request_banner_follows_the_session_and_ends_at_once(
 
     mechanic_starts(mechanic_page, room_url)
     expect(banner_pill(page)).to_have_text("Live", timeout=WAIT)
+    # Every poll carried the banner's state token (the fast path, whenever it is valid).
+    assert polls and all("t=" in url for url in polls), polls
 
     end_from_banner(page)
     expect(page.locator("#start-request").get_by_role("link", name="Start a request")).to_be_visible(

@@ -22,7 +22,7 @@ def _empty_cache():
     """The shared queue fragment is keyed by state version: start every test without one."""
     from django.core.cache import cache
 
-    from mechanics.selectors import forget_recent_state_version
+    from sessions_app.live import forget_recent_state_version
 
     cache.clear()
     forget_recent_state_version()

@@ -75,17 +75,17 @@ def test_changed_pulse_triggers_a_refresh_and_hands_out_a_new_token(mech_client,
 def test_the_pulse_reads_the_version_at_most_once_a_second(
     mech_client, monkeypatch, django_assert_num_queries
 ):
-    from mechanics import selectors
+    from sessions_app import live
 
     clock = [1000.0]
-    monkeypatch.setattr(selectors, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(live, "monotonic", lambda: clock[0])
     token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
     with django_assert_num_queries(1):
         assert mech_client.get(PULSE, {"v": token}).status_code == 204
     make_session()  # changed, but this process read the version just now
     with django_assert_num_queries(0):
         assert mech_client.get(PULSE, {"v": token}).status_code == 204
-    clock[0] += selectors.VERSION_MEMO_SECONDS
+    clock[0] += live.VERSION_MEMO_SECONDS
     response = mech_client.get(PULSE, {"v": token}, headers=HTMX)
     assert response.status_code == 200 and "dashboard-changed" in response["HX-Trigger-After-Swap"]
 

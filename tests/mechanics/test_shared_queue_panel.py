@@ -10,6 +10,7 @@ from django.core import signing
 from django.test import Client
 
 from mechanics import selectors
+from sessions_app import live
 from sessions_app.services import session_accept
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
@@ -39,7 +40,7 @@ def accept_button(first_name: str) -> str:
 def frozen_memo(monkeypatch):
     """The version memo's clock, moved by hand."""
     clock = [1000.0]
-    monkeypatch.setattr(selectors, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(live, "monotonic", lambda: clock[0])
     return clock
 
 
