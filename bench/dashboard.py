@@ -70,6 +70,7 @@ SERVER_ENV = {
     "SECURE_SSL_REDIRECT": "false",
     "PLAIN_STATIC": "1",
     "LOG_LEVEL": "WARNING",
+    "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic for a benchmark
     # No task cluster runs: notification tasks from loading stay queued in the ORM broker and
     # go away with the database; the mail backend is in memory in case anything sends.
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
