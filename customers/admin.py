@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 
+from autodoctor.admin_base import ReadOnlyAdmin
 from sessions_app.errors import DomainError
 from sessions_app.services import credit_balance, credits_grant
 
@@ -82,17 +83,6 @@ class WaiverAdmin(admin.ModelAdmin):
     list_filter = ("version", "agreed")
     search_fields = ("full_name", "intake__customer__full_name")
     readonly_fields = ("intake", "version", "full_name", "agreed", "signed_at", "ip_address", "user_agent")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CreditLedger)

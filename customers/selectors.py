@@ -106,7 +106,8 @@ def banner_state(
     stamp = stamp if stamp is not None else banner_stamp(customer=customer)
     token = ""
     if stamp.version != NO_SESSION_VERSION:  # nothing to poll for otherwise
-        state = state if state is not None else stamp.state if stamp.state is not None else state_version()
+        if state is None:
+            state = stamp.state if stamp.state is not None else state_version()
         token = banner_token(session_key=session_key, state=state)
     active = active_session_for_customer(customer=customer)
     if active is None:

@@ -56,7 +56,6 @@ QUEUE_ROW_FIELDS = (
     "session__intake__vehicle_model",
     "session__intake__concern",
 )
-QUEUE_FRAGMENT_SECONDS = 60  # seconds; after that the poll re-checks who is asking once
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from autodoctor.admin_base import ReadOnlyAdmin
+
 from .errors import DomainError
 from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
 from .services import session_cancel, session_expire, session_release
@@ -158,7 +160,7 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionAssignment)
-class SessionAssignmentAdmin(admin.ModelAdmin):
+class SessionAssignmentAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "session",
@@ -174,31 +176,13 @@ class SessionAssignmentAdmin(admin.ModelAdmin):
     search_fields = ("session__id", "mechanic__display_name")
     list_select_related = ("session", "mechanic", "workshop")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
 
 @admin.register(SessionEvent)
-class SessionEventAdmin(admin.ModelAdmin):
+class SessionEventAdmin(ReadOnlyAdmin):
     list_display = ("id", "session", "type", "from_status", "to_status", "actor", "created_at")
     list_filter = ("type", "to_status", "created_at")
     search_fields = ("session__id", "actor__username", "type")
     list_select_related = ("session", "actor")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(SessionMessage)
