@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 
 
 def mechanic_of(user: Any):

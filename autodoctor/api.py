@@ -1,4 +1,5 @@
-"""The JSON API of SPEC §5: one NinjaAPI, one router per app, one error shape.
+"""The JSON API of SPEC §5: one NinjaAPI and one error shape. Each app's api module adds its
+router; autodoctor/urls.py (the wiring, above every app) mounts them.
 
 django-ninja because it gives typed request/response schemas and the OpenAPI document from the
 same code (nothing to keep in sync by hand), runs as plain Django views (same cookie login and
@@ -11,7 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 
 api = NinjaAPI(
     title="Auto Doctor API",
@@ -50,17 +51,3 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, "error", str(exc), exc.status_code)
-
-
-def register_routers() -> None:
-    """Each app exposes `router` in its api module; they are mounted here once."""
-    import customers.api
-    import mechanics.api
-    import sessions_app.api
-
-    api.add_router("", sessions_app.api.router)
-    api.add_router("", mechanics.api.router)
-    api.add_router("", customers.api.router)
-
-
-register_routers()

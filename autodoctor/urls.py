@@ -1,10 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import customers.api
+import mechanics.api
+import sessions_app.api
 from sessions_app import staff_views
 
 from . import views
 from .api import api
+
+api.add_router("", sessions_app.api.router)
+api.add_router("", mechanics.api.router)
+api.add_router("", customers.api.router)
 
 urlpatterns = [
     path("", views.home, name="home"),

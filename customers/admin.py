@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.shortcuts import render
 
 from autodoctor.admin_base import ReadOnlyAdmin
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.services import credit_balance, credits_grant
 
 from .models import CreditLedger, Customer, Intake, IntakeAttachment, Payment, StripeEvent, Waiver

@@ -8,7 +8,8 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 
 from autodoctor.access import api_customer
-from sessions_app.api import SessionOut, session_payload
+from autodoctor.api import error
+from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
 from sessions_app.services import session_cancel, session_end_by_customer
 
@@ -68,12 +69,6 @@ class WaiverIn(Schema):
 
 class CheckoutOut(Schema):
     checkout_url: str
-
-
-def _error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any):
-    from autodoctor.api import error  # late: autodoctor.api imports this module while it loads
-
-    return error(request, code, detail, status, **extra)
 
 
 def customer_user(request: HttpRequest) -> User:
@@ -142,7 +137,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
     if not form.is_valid():
         errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
         first = next(iter(errors.values()))[0]
-        return _error(request, "invalid_input", first, 400, errors=errors)
+        return error(request, "invalid_input", first, 400, errors=errors)
     intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
     return Status(201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())})
 

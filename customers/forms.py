@@ -247,32 +247,3 @@ class WaiverForm(forms.Form):
         if len(name) < 2:
             raise forms.ValidationError("Type your full name to sign.")
         return name
-
-
-# --- the session room (sessions_app/views.py) ------------------------------------------------
-
-
-class MessageForm(forms.Form):
-    body = forms.CharField(
-        max_length=4000,
-        label="Message",
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a message…"}),
-    )
-
-
-class RatingForm(forms.Form):
-    stars = forms.TypedChoiceField(
-        choices=[(i, f"{i} star{'s' if i > 1 else ''}") for i in range(5, 0, -1)],
-        coerce=int,
-        widget=forms.RadioSelect,
-        label="Your rating",
-    )
-    comment = forms.CharField(
-        required=False, max_length=2000, label="Comment (optional)", widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class CompleteForm(forms.Form):
-    summary = forms.CharField(
-        max_length=8000, label="Summary of your findings", widget=forms.Textarea(attrs={"rows": 4})
-    )

@@ -16,7 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.live import recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
 from sessions_app.services import credit_balance, session_end_by_customer

@@ -13,9 +13,10 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from autodoctor.access import api_mechanic
-from sessions_app.api import SessionOut, session_payload
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
+from sessions_app.forms import SUMMARY_MAX, SUMMARY_REQUIRED
 from sessions_app.models import Session, SessionAssignment
+from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_sessions_for_mechanic, mechanic_active_count, queue_for_mechanic
 from sessions_app.services import (
     session_accept,
@@ -77,7 +78,7 @@ class ForceEndOut(Schema):
 
 class CompleteIn(Schema):
     summary: str = Field(
-        min_length=1, max_length=5000, description="The mechanic's findings, shown to the customer."
+        min_length=1, max_length=SUMMARY_MAX, description="The mechanic's findings, shown to the customer."
     )
 
 
@@ -180,7 +181,7 @@ def start_session(request: HttpRequest, session_id: int):
 def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn):
     mechanic, session = _own_session(request, session_id)
     if not payload.summary.strip():
-        raise DomainError("invalid_input", "Write a short summary of your findings before completing.")
+        raise DomainError("invalid_input", SUMMARY_REQUIRED)
     session_complete(session=session, mechanic=mechanic, summary=payload.summary)
     return _reloaded(session.pk)
 

@@ -49,21 +49,6 @@ class DashboardFilterForm(forms.Form):
         )
 
 
-class CompleteSessionForm(forms.Form):
-    summary = forms.CharField(
-        label="Summary of findings",
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write a short summary of your findings before completing."},
-    )
-
-    def clean_summary(self) -> str:
-        summary = self.cleaned_data["summary"].strip()
-        if not summary:
-            raise forms.ValidationError("Write a short summary of your findings before completing.")
-        return summary
-
-
 class AvailabilityForm(forms.Form):
     available = forms.TypedChoiceField(
         choices=[("1", "Available"), ("0", "Away")], coerce=lambda value: value == "1"

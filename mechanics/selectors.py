@@ -30,6 +30,7 @@ from sessions_app.selectors import (
     state_version_sql,
 )
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus, actions_from
+from sessions_app.wording import lock_message
 
 PAGE_SIZE = 20
 TABS: dict[str, str] = {
@@ -103,15 +104,6 @@ def queue_fragment_key(scope: QueueScope, version: int, *, page: int, now: datet
     lock = f"locked{scope.locked_with}" if scope.blocked else "open"
     minute = int(now.timestamp() // 60)
     return f"{scope.workshop_id}:{lock}:{version}:{page}:{minute}"
-
-
-def lock_message(active_count: int) -> str:
-    """What a mechanic at capacity reads instead of Accept buttons (SPEC §4)."""
-    plural = "s" if active_count != 1 else ""
-    return (
-        f"You have {active_count} active session{plural} assigned to you. Complete or cancel your "
-        "current work before accepting new requests. Your active sessions persist even if you log out."
-    )
 
 
 def dashboard_mechanic(*, user) -> Mechanic | None:

@@ -18,7 +18,8 @@ from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of, mechanic_required
 from autodoctor.caching import no_store
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
+from sessions_app.forms import CompleteForm, first_error
 from sessions_app.live import recent_state_version, session_key_of
 from sessions_app.models import SessionAssignment
 from sessions_app.services import (
@@ -29,12 +30,11 @@ from sessions_app.services import (
     session_start,
 )
 
-from .forms import AvailabilityForm, CompleteSessionForm, DashboardFilterForm, ForceEndAllForm
+from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm
 from .selectors import (
     PULSE_TOKEN_MAX_AGE,
     MechanicDashboard,
     dashboard_mechanic,
-    lock_message,
     own_sessions,
     pulse_token_version,
     shared_queue_panel,
@@ -158,8 +158,7 @@ def accept_assignment(request: HtmxHttpRequest, assignment_id: int) -> HttpRespo
     try:
         session = session_accept(assignment=assignment, mechanic=mechanic_of(request.user))
     except DomainError as exc:
-        text = lock_message(exc.context["active"]) if exc.code == "at_capacity" else exc.detail
-        return _after_action(request, text, level=messages.WARNING)
+        return _after_action(request, exc.detail, level=messages.WARNING)
     return _after_action(
         request, "You accepted the request. The customer has been told.", to=session.get_absolute_url()
     )
@@ -193,9 +192,9 @@ def release_session(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
 def complete_session(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     mechanic = mechanic_of(request.user)
     session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
-    form = CompleteSessionForm(request.POST)
+    form = CompleteForm(request.POST)
     if not form.is_valid():
-        return _after_action(request, str(form.errors["summary"][0]), level=messages.ERROR)
+        return _after_action(request, first_error(form), level=messages.ERROR)
     summary = form.cleaned_data["summary"]
     return _attempt(
         request,

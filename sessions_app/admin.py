@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from autodoctor.admin_base import ReadOnlyAdmin
+from autodoctor.errors import DomainError
 
-from .errors import DomainError
 from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
 from .services import session_cancel, session_expire, session_release
 from .transitions import can

@@ -1,66 +1,15 @@
 """Session read endpoints shared by customers and mechanics, and the one session payload."""
 
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
-from .models import Session
-from .selectors import session_events, user_can_view_session
+from .access import viewable_session
+from .schemas import SessionOut, session_payload
+from .selectors import session_events
 
 router = Router(tags=["sessions"])
-
-
-class SessionOut(Schema):
-    id: int
-    type: str
-    plan: str
-    plan_name: str
-    status: str
-    payment_method: str
-    customer_name: str
-    mechanic_name: str | None
-    urgent: bool
-    created_at: datetime
-    scheduled_for: datetime | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    summary: str
-    url: str
-
-
-def session_payload(session: Session) -> dict[str, Any]:
-    """The session object of SPEC §5. Needs plan, customer and mechanic loaded (select_related)."""
-    return {
-        "id": session.pk,
-        "type": session.type,
-        "plan": session.plan.code,
-        "plan_name": session.plan.name,
-        "status": session.status,
-        "payment_method": session.payment_method,
-        "customer_name": session.customer.full_name,
-        "mechanic_name": session.mechanic.display_name if session.mechanic is not None else None,
-        "urgent": session.urgent,
-        "created_at": session.created_at,
-        "scheduled_for": session.scheduled_for,
-        "started_at": session.started_at,
-        "ended_at": session.ended_at,
-        "summary": session.summary,
-        "url": session.get_absolute_url(),
-    }
-
-
-def viewable_session(request: HttpRequest, session_id: int) -> Session:
-    """The session if this user may see it; 404 otherwise (never reveal that it exists)."""
-    session = (
-        Session.objects.select_related("plan", "customer__user", "mechanic__user", "intake")
-        .filter(pk=session_id)
-        .first()
-    )
-    if session is None or not user_can_view_session(user=request.user, session=session):
-        raise Http404
-    return session
 
 
 class EventOut(Schema):

@@ -18,10 +18,10 @@ from django_htmx.middleware import HtmxDetails
 
 from autodoctor.access import mechanic_of
 from autodoctor.caching import no_store
-from customers.forms import CompleteForm, MessageForm, RatingForm
+from autodoctor.errors import DomainError
 
-from .api import viewable_session
-from .errors import DomainError
+from .access import viewable_session
+from .forms import CompleteForm, MessageForm, RatingForm, first_error
 from .models import Session
 from .room_selectors import chat_lines, room_state
 from .selectors import session_version
@@ -43,9 +43,6 @@ def _room_context(request: RoomRequest, session: Session, **extra) -> dict:
     return {
         "room": room,
         "session": session,
-        "message_form": MessageForm(),
-        "rating_form": RatingForm(),
-        "complete_form": CompleteForm(),
         **extra,
     }
 
@@ -104,7 +101,7 @@ def _send_message(request: RoomRequest, session: Session) -> HttpResponse:
         except DomainError as exc:
             error = exc.detail
     else:
-        error = "Write a message first (at most 4000 characters)."
+        error = first_error(form)
     if request.htmx:
         response = HttpResponse(status=204)
         if error:
@@ -160,7 +157,7 @@ def room_complete(request: RoomRequest, session_id: int) -> HttpResponse:
     form = CompleteForm(request.POST)
     if not form.is_valid():
         session = viewable_session(request, session_id)
-        messages.error(request, "Write a short summary of your findings to complete the session.")
+        messages.error(request, first_error(form))
         return redirect(session.get_absolute_url())
     summary = form.cleaned_data["summary"]
     return _mechanic_action(
@@ -178,7 +175,7 @@ def room_rate(request: RoomRequest, session_id: int) -> HttpResponse:
     session = viewable_session(request, session_id)
     form = RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose between 1 and 5 stars.")
+        messages.error(request, first_error(form))
         return redirect(session.get_absolute_url())
     try:
         rating_create(

@@ -15,9 +15,9 @@ import stripe
 from django.db import transaction
 from django.urls import reverse
 
+from autodoctor.errors import DomainError
 from customers.models import Customer, Intake, Payment
 from customers.stripe_client import stripe_client, stripe_configured
-from sessions_app.errors import DomainError
 from sessions_app.models import Session
 from sessions_app.services import payment_refund, session_create
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from autodoctor.errors import DomainError
 from customers.models import Intake, PayWith, Waiver
-from sessions_app.errors import DomainError
 from sessions_app.models import Session
 from sessions_app.services import session_create
 from sessions_app.services.factory import active_session_error

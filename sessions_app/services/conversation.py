@@ -3,11 +3,11 @@
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.models import Rating, Session, SessionMessage
 from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
 
-MAX_MESSAGE_LENGTH = 4000
+MAX_MESSAGE_LENGTH: int = SessionMessage._meta.get_field("body").max_length or 4000
 
 
 def _lock(session: Session) -> Session:

@@ -5,8 +5,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 
+from autodoctor.errors import DomainError
 from customers.models import CreditLedger, Customer
-from sessions_app.errors import DomainError
 
 
 def credit_balance(*, customer: Customer) -> int:

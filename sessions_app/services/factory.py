@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from autodoctor.errors import DomainError
 from customers.models import Customer, Intake
-from sessions_app.errors import DomainError
 from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
 

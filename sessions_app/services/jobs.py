@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.models import Session
 from sessions_app.transitions import AssignmentStatus, SessionStatus
 

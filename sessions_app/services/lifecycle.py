@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from autodoctor.errors import DomainError
 from mechanics.models import Mechanic
-from sessions_app.errors import DomainError, invalid_transition
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.notifications import notify_customer_after_commit
 from sessions_app.transitions import (
@@ -24,6 +24,7 @@ from sessions_app.transitions import (
     SessionStatus,
     can,
 )
+from sessions_app.wording import invalid_transition, lock_message
 
 from .refunds import refund_unstarted_session
 
@@ -155,8 +156,7 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
         if active >= mech.max_active_sessions:
             raise DomainError(
                 "at_capacity",
-                f"You have {active} active session{'s' if active != 1 else ''} assigned to you. Complete or "
-                "cancel your current work before accepting new requests.",
+                lock_message(active),
                 active=active,
                 capacity=mech.max_active_sessions,
             )

@@ -2,8 +2,8 @@
 
 import pytest
 
+from autodoctor.errors import DomainError
 from customers.models import CreditLedger
-from sessions_app.errors import DomainError
 from sessions_app.services import credit_balance, credits_grant, credits_spend
 from tests.factories import make_customer, make_session
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from sessions_app.errors import HTTP_STATUS, DomainError, invalid_transition
+from autodoctor.errors import HTTP_STATUS, DomainError
 from sessions_app.transitions import TRANSITIONS, SessionStatus
+from sessions_app.wording import invalid_transition
 
 from .lifecycle_states import assert_human_sentence
 

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.models import Session, SessionAssignment, SessionEvent
 from sessions_app.services import credit_balance
 from sessions_app.transitions import SessionStatus as S

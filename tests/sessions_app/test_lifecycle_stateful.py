@@ -26,10 +26,10 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from autodoctor.errors import DomainError
 from customers.models import CreditLedger, Customer
 from mechanics.models import Mechanic
 from mechanics.services import workshop_get_or_create
-from sessions_app.errors import DomainError
 from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent
 from sessions_app.services import (
     session_accept,

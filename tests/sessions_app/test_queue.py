@@ -2,8 +2,8 @@
 
 import pytest
 
+from autodoctor.errors import DomainError
 from mechanics.services import workshop_get_or_create
-from sessions_app.errors import DomainError
 from sessions_app.selectors import queue_for_mechanic, queue_position
 from sessions_app.services import (
     session_accept,

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from autodoctor.errors import DomainError
 from customers.models import CreditLedger
-from sessions_app.errors import DomainError
 from sessions_app.models import Session, SessionAssignment, SessionEvent
 from sessions_app.selectors import mechanic_active_count
 from sessions_app.services import (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.models import SessionMessage
 from sessions_app.services import message_send, session_accept, session_cancel
 from tests.factories import client_for, make_customer, make_mechanic, make_session, open_assignment

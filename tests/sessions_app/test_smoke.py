@@ -1,6 +1,6 @@
 import pytest
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.services import session_accept, session_complete, session_start
 from tests.factories import make_mechanic, make_session, open_assignment
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from sessions_app.errors import DomainError
+from autodoctor.errors import DomainError
 from sessions_app.models import Session, SessionEvent
 from sessions_app.services import (
     session_accept,

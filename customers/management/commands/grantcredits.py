@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from autodoctor.errors import DomainError
 from customers.models import Customer
-from sessions_app.errors import DomainError
 from sessions_app.services import credit_balance, credits_grant
 
 

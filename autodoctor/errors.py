@@ -1,4 +1,7 @@
-"""The one domain error type: a machine code, a human sentence and the HTTP status to use."""
+"""The one domain error type: a machine code, a human sentence and the HTTP status to use.
+
+Platform, not domain: every layer raises it and every interface (pages, API, admin) turns it
+into an answer, so it lives below all of them."""
 
 from typing import Any
 
@@ -37,21 +40,3 @@ class DomainError(Exception):
 
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.detail!r})"
-
-
-def invalid_transition(action: str, status: str) -> DomainError:
-    sentences = {
-        "accept": "This request is no longer waiting for a mechanic.",
-        "start": "Only a session waiting to start can be started.",
-        "release": "Only a session waiting to start can be released back to the queue.",
-        "complete": "Only a live session can be completed.",
-        "cancel": "This session has already gone live or ended, so it can no longer be cancelled.",
-        "expire": "Only a pending or waiting session can expire.",
-        "promote": "Only a scheduled session can be promoted to the queue.",
-    }
-    return DomainError(
-        "invalid_transition",
-        f"{sentences.get(action, 'That change is not allowed now.')} (The session is {status}.)",
-        action=action,
-        status=status,
-    )
