@@ -17,7 +17,7 @@ from sessions_app.selectors import (
     session_version,
     state_version,
 )
-from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
+from sessions_app.transitions import SessionEventType, SessionStatus
 
 REFUND_NOTICE_DAYS = 14
 NO_SESSION_VERSION = "none"
@@ -67,11 +67,7 @@ def banner_stamp(*, customer: Customer) -> BannerStamp:
     """A cheap stamp that changes whenever the banner would. A pending session's place in line
     moves when anyone else's session changes, so it follows the global event stamp; the other
     statuses follow their own session's events. Two small queries (one with no active session)."""
-    row = (
-        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
-        .values_list("id", "status")
-        .first()
-    )
+    row = Session.objects.active().for_customer(customer).values_list("id", "status").first()
     if row is None:
         return BannerStamp(NO_SESSION_VERSION)
     session_id, status = row
@@ -114,7 +110,7 @@ def banner_state(
         return ActiveSessionBanner(version=stamp.version)
     latest = (
         SessionEvent.objects.filter(session_id=active.session.pk)
-        .exclude(type="refunded")
+        .exclude(type=SessionEventType.REFUNDED)
         .order_by("-id")
         .values_list("type", flat=True)
         .first()
@@ -127,11 +123,7 @@ def banner_state(
 
 def active_session_url(*, customer: Customer) -> str:
     """The room of the customer's active session, or "" (one small query)."""
-    row = (
-        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
-        .values_list("id", "type")
-        .first()
-    )
+    row = Session.objects.active().for_customer(customer).values_list("id", "type").first()
     return Session(pk=row[0], type=row[1]).get_absolute_url() if row else ""
 
 

@@ -1,7 +1,12 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from customers.models import Customer, PayWith
+from mechanics.models import Mechanic
 
 from .transitions import (
     ACTIVE_STATUSES,
@@ -9,6 +14,7 @@ from .transitions import (
     UNASSIGNED_STATUSES,
     WORKING_STATUSES,
     AssignmentStatus,
+    SessionEventType,
     SessionStatus,
     SessionType,
 )
@@ -39,10 +45,31 @@ class Plan(models.Model):
         return f"${self.price_cents / 100:.2f}" if self.price_cents else "Free"
 
 
+class SessionQuerySet(models.QuerySet["Session"]):
+    """The session sets the rules speak of, named once."""
+
+    def active(self) -> "SessionQuerySet":
+        """Pending, scheduled, waiting or live: at most one per customer (SPEC §3, invariant 1)."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def working(self) -> "SessionQuerySet":
+        """Waiting or live: what counts against a mechanic's capacity."""
+        return self.filter(status__in=WORKING_STATUSES)
+
+    def for_customer(self, customer: Customer | int) -> "SessionQuerySet":
+        return self.filter(customer=customer)
+
+    def for_mechanic(self, mechanic: Mechanic | int) -> "SessionQuerySet":
+        return self.filter(mechanic=mechanic)
+
+
+SessionManager = models.Manager.from_queryset(SessionQuerySet)
+
+
 class Session(models.Model):
     type = models.CharField(max_length=12, choices=SessionType.choices)
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="sessions")
-    payment_method = models.CharField(max_length=10, default="free")
+    payment_method = models.CharField(max_length=10, choices=PayWith.choices, default=PayWith.FREE)
     # Written only by sessions_app.services (the lifecycle); never edit it anywhere else.
     status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.PENDING)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="sessions")
@@ -68,6 +95,8 @@ class Session(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionManager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -169,7 +198,7 @@ class SessionEvent(models.Model):
     """Append-only audit trail; replaying from/to statuses gives the session's status."""
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="events")
-    type = models.CharField(max_length=30)
+    type = models.CharField(max_length=30, choices=SessionEventType.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
@@ -183,7 +212,7 @@ class SessionEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.type} on #{self.session_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("Session events are append-only.")
         super().save(*args, **kwargs)

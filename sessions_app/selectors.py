@@ -13,7 +13,6 @@ from customers.models import Customer
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent
 from sessions_app.transitions import (
-    ACTIVE_STATUSES,
     FINAL_STATUSES,
     WORKING_STATUSES,
     AssignmentStatus,
@@ -70,14 +69,15 @@ def queue_for_mechanic(*, mechanic: Mechanic) -> QuerySet[SessionAssignment]:
 def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
     """The mechanic's waiting and live sessions, read from the sessions themselves."""
     return (
-        Session.objects.filter(mechanic=mechanic, status__in=WORKING_STATUSES)
+        Session.objects.working()
+        .for_mechanic(mechanic)
         .select_related(*_SESSION_RELATED)
         .order_by("status", "created_at")  # live before waiting: "live" < "waiting"
     )
 
 
 def mechanic_active_count(*, mechanic: Mechanic) -> int:
-    return Session.objects.filter(mechanic=mechanic, status__in=WORKING_STATUSES).count()
+    return Session.objects.working().for_mechanic(mechanic).count()
 
 
 @dataclass
@@ -109,11 +109,7 @@ def queue_position(*, assignment: SessionAssignment) -> int:
 
 
 def active_session_for_customer(*, customer: Customer) -> CustomerActiveSession | None:
-    session = (
-        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES)
-        .select_related(*_SESSION_RELATED)
-        .first()
-    )
+    session = Session.objects.active().for_customer(customer).select_related(*_SESSION_RELATED).first()
     if session is None:
         return None
     position = wait = None

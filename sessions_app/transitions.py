@@ -34,7 +34,23 @@ class SessionType(models.TextChoices):
     DIAGNOSTIC = "diagnostic", "Diagnostic"
 
 
+class SessionEventType(models.TextChoices):
+    """Every kind of SessionEvent row. Only sessions_app.events.event_record writes them."""
+
+    CREATED = "created", "Created"
+    PROMOTED = "promoted", "Promoted to the queue"
+    ACCEPTED = "accepted", "Accepted"
+    STARTED = "started", "Started"
+    RELEASED = "released", "Released to the queue"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    FORCE_ENDED = "force_ended", "Force-ended"
+    REFUNDED = "refunded", "Refunded"
+
+
 S = SessionStatus
+E = SessionEventType
 ACTIVE_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED, S.WAITING, S.LIVE)
 WORKING_STATUSES: tuple[str, ...] = (S.WAITING, S.LIVE)  # count against mechanic capacity
 UNASSIGNED_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED)
@@ -47,22 +63,22 @@ class Transition:
     name: str
     sources: frozenset[str]
     target: str
-    event: str
+    event: SessionEventType
     label: str
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        Transition("promote", frozenset({S.SCHEDULED}), S.PENDING, "promoted", "Promote to queue"),
-        Transition("accept", frozenset({S.PENDING}), S.WAITING, "accepted", "Accept"),
-        Transition("start", frozenset({S.WAITING}), S.LIVE, "started", "Start Session"),
-        Transition("release", frozenset({S.WAITING}), S.PENDING, "released", "Cancel / Unlock"),
-        Transition("complete", frozenset({S.LIVE}), S.COMPLETED, "completed", "Complete"),
+        Transition("promote", frozenset({S.SCHEDULED}), S.PENDING, E.PROMOTED, "Promote to queue"),
+        Transition("accept", frozenset({S.PENDING}), S.WAITING, E.ACCEPTED, "Accept"),
+        Transition("start", frozenset({S.WAITING}), S.LIVE, E.STARTED, "Start Session"),
+        Transition("release", frozenset({S.WAITING}), S.PENDING, E.RELEASED, "Cancel / Unlock"),
+        Transition("complete", frozenset({S.LIVE}), S.COMPLETED, E.COMPLETED, "Complete"),
         Transition(
-            "cancel", frozenset({S.PENDING, S.SCHEDULED, S.WAITING}), S.CANCELLED, "cancelled", "Cancel"
+            "cancel", frozenset({S.PENDING, S.SCHEDULED, S.WAITING}), S.CANCELLED, E.CANCELLED, "Cancel"
         ),
-        Transition("expire", frozenset({S.PENDING, S.WAITING}), S.EXPIRED, "expired", "Expire"),
+        Transition("expire", frozenset({S.PENDING, S.WAITING}), S.EXPIRED, E.EXPIRED, "Expire"),
     )
 }
 

@@ -9,7 +9,6 @@ from customers.models import Customer, Intake, IntakeAttachment
 from customers.uploads import CheckedUpload
 from sessions_app.models import Plan, Session
 from sessions_app.services.factory import active_session_error
-from sessions_app.transitions import ACTIVE_STATUSES
 
 
 @dataclass
@@ -46,7 +45,7 @@ class IntakeDetails:
 
 
 def customer_has_active_session(*, customer: Customer) -> bool:
-    return Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists()
+    return Session.objects.active().for_customer(customer).exists()
 
 
 def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:

@@ -9,16 +9,15 @@ from django.utils import timezone
 
 from autodoctor.errors import DomainError
 from customers.models import Customer, Intake
-from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent, SessionParticipant
-from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
+from sessions_app.events import event_record
+from sessions_app.models import Plan, Session, SessionAssignment, SessionParticipant
+from sessions_app.transitions import SessionEventType, SessionStatus
 
 from .credits import credits_spend
 
 
 def active_session_error(customer: Customer) -> DomainError:
-    existing = (
-        Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).only("id", "type").first()
-    )
+    existing = Session.objects.active().for_customer(customer).only("id", "type").first()
     url = existing.get_absolute_url() if existing else "/customer/dashboard/"
     return DomainError(
         "active_session_exists",
@@ -66,7 +65,7 @@ def session_create(
             # The customer row lock serialises this customer's creates and credit spends; the
             # partial unique index has the last word.
             Customer.objects.select_for_update().get(pk=customer.pk)
-            if Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists():
+            if Session.objects.active().for_customer(customer).exists():
                 raise active_session_error(customer)
             session = Session.objects.create(
                 type=plan.session_type,
@@ -91,15 +90,15 @@ def session_create(
                 SessionAssignment.objects.create(
                     session=session, urgent=urgent, workshop_id=workshop_id, queued_at=now
                 )
-            SessionEvent.objects.create(
+            event_record(
                 session=session,
-                type="created",
+                type=SessionEventType.CREATED,
                 actor=actor,
-                to_status=status,
+                from_status="",
                 data={"plan": plan.code, "payment_method": method, "urgent": urgent},
             )
     except IntegrityError as exc:
-        if Session.objects.filter(customer=customer, status__in=ACTIVE_STATUSES).exists():
+        if Session.objects.active().for_customer(customer).exists():
             raise active_session_error(customer) from exc
         raise
     return session

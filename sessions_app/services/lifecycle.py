@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from autodoctor.errors import DomainError
 from mechanics.models import Mechanic
+from sessions_app.events import event_record
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.notifications import notify_customer_after_commit
 from sessions_app.transitions import (
@@ -21,6 +22,7 @@ from sessions_app.transitions import (
     TRANSITIONS,
     WORKING_STATUSES,
     AssignmentStatus,
+    SessionEventType,
     SessionStatus,
     can,
 )
@@ -71,13 +73,8 @@ def _move(
         setattr(session, name, value)
         changed.append(name)
     session.save(update_fields=changed)
-    return SessionEvent.objects.create(
-        session=session,
-        type=transition.event,
-        actor=actor,
-        from_status=from_status,
-        to_status=session.status,
-        data=data or {},
+    return event_record(
+        session=session, type=transition.event, actor=actor, from_status=from_status, data=data
     )
 
 
@@ -152,7 +149,7 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
             raise DomainError(
                 "already_taken", "Another mechanic just took this request. The queue has been refreshed."
             )
-        active = Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES).count()
+        active = Session.objects.working().for_mechanic(mech).count()
         if active >= mech.max_active_sessions:
             raise DomainError(
                 "at_capacity",
@@ -319,21 +316,15 @@ def session_force_end_all(*, mechanic: Mechanic) -> dict[str, int]:
     counts = {"released": 0, "completed": 0}
     with transaction.atomic():
         mech = _lock_mechanic(mechanic)
-        ids = list(
-            Session.objects.filter(mechanic=mech, status__in=WORKING_STATUSES)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+        ids = list(Session.objects.working().for_mechanic(mech).order_by("id").values_list("id", flat=True))
         for session_id in ids:
             session = _lock_session(session_id)
             if session.mechanic_id != mech.pk or session.status not in WORKING_STATUSES:
                 continue
-            SessionEvent.objects.create(
+            event_record(
                 session=session,
-                type="force_ended",
+                type=SessionEventType.FORCE_ENDED,
                 actor=mech.user,
-                from_status=session.status,
-                to_status=session.status,
                 data={"mechanic_id": mech.pk},
             )
             if session.status == SessionStatus.WAITING:

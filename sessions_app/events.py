@@ -1,0 +1,28 @@
+"""The one writer of SessionEvent rows (the audit trail of SPEC §2)."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from .models import Session, SessionEvent
+from .transitions import SessionEventType
+
+
+def event_record(
+    *,
+    session: Session,
+    type: SessionEventType,
+    actor: User | None,
+    data: dict[str, Any] | None = None,
+    from_status: str | None = None,
+) -> SessionEvent:
+    """Append an event for `session`, inside the caller's transaction. `to_status` is the
+    session's status now; `from_status` defaults to it (events that change no status)."""
+    return SessionEvent.objects.create(
+        session=session,
+        type=type,
+        actor=actor,
+        from_status=session.status if from_status is None else from_status,
+        to_status=session.status,
+        data=data or {},
+    )
