@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "mechanics",
     "customers",
+    "billing",
 ]
 
 MIDDLEWARE = [

@@ -2,11 +2,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import render
 
-from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
-from sessions_app.services import credit_balance, credits_grant
+from billing.services import credit_balance, credits_grant
 
-from .models import CreditLedger, Customer, Intake, IntakeAttachment, Payment, StripeEvent, Waiver
+from .models import Customer, Intake, IntakeAttachment, Waiver
 
 
 class GrantCreditsForm(forms.Form):
@@ -83,37 +82,3 @@ class WaiverAdmin(admin.ModelAdmin):
     list_filter = ("version", "agreed")
     search_fields = ("full_name", "intake__customer__full_name")
     readonly_fields = ("intake", "version", "full_name", "agreed", "signed_at", "ip_address", "user_agent")
-
-
-@admin.register(CreditLedger)
-class CreditLedgerAdmin(ReadOnlyAdmin):
-    """Entries are written by the credit services (use the customer's "Grant credits" action)."""
-
-    list_display = ("created_at", "customer", "amount", "kind", "session", "note", "created_by")
-    list_filter = ("kind", "created_at")
-    search_fields = ("customer__full_name", "customer__user__username", "note")
-    list_select_related = ("customer", "session", "created_by")
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = (
-        "checkout_id",
-        "customer",
-        "amount",
-        "currency",
-        "status",
-        "session",
-        "created_at",
-        "refunded_at",
-    )
-    list_filter = ("status", "currency", "created_at")
-    search_fields = ("checkout_id", "payment_intent", "customer__full_name")
-    list_select_related = ("customer", "session")
-
-
-@admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "type", "received_at")
-    list_filter = ("type",)
-    search_fields = ("event_id",)

@@ -7,7 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from customers.models import CreditLedger, Customer, Intake, IntakeAttachment, Payment
+from billing.models import CreditLedger, Payment
+from customers.models import Customer, Intake, IntakeAttachment
 from sessions_app.live import state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (

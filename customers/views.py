@@ -17,9 +17,11 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from billing.services import credit_balance
+from billing.stripe_client import stripe_configured
 from sessions_app.live import recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
-from sessions_app.services import credit_balance, session_end_by_customer
+from sessions_app.services import session_end_by_customer
 from sessions_app.services.factory import active_session_error
 from sessions_app.transitions import SessionStatus
 
@@ -34,7 +36,6 @@ from .services import (
     intake_create,
     waiver_submit,
 )
-from .stripe_client import stripe_configured
 
 SESSION_ENDED_EVENT = "session-ended"
 BANNER_TOKEN_EVENT = "banner-token"  # customer.js keeps the token for the next polls

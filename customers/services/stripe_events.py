@@ -3,9 +3,9 @@
 import logging
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
-from customers.models import StripeEvent
+from billing.services import stripe_event_claim
 
 from .checkout import checkout_fulfil
 
@@ -24,10 +24,7 @@ def stripe_event_process(*, event: dict[str, Any]) -> str:
         return "ignored"
     checkout = (event.get("data") or {}).get("object") or {}
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                StripeEvent.objects.create(event_id=event_id, type=event_type)
-        except IntegrityError:
+        if not stripe_event_claim(event_id=event_id, event_type=event_type):
             return "duplicate"
         outcome = checkout_fulfil(checkout=checkout)
     log.info("stripe event %s (%s): %s", event_id, event_type, outcome.result)

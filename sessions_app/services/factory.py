@@ -8,12 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from billing.services import credits_spend
 from customers.models import Customer, Intake
 from sessions_app.events import event_record
 from sessions_app.models import Plan, Session, SessionAssignment, SessionParticipant
 from sessions_app.transitions import SessionEventType, SessionStatus
-
-from .credits import credits_spend
 
 
 def active_session_error(customer: Customer) -> DomainError:
@@ -82,7 +81,7 @@ def session_create(
                 duration_minutes=plan.duration_minutes,
             )
             if method == "credits":
-                credits_spend(customer=customer, amount=plan.credit_cost, session=session, actor=actor)
+                credits_spend(customer=customer, amount=plan.credit_cost, session_id=session.pk, actor=actor)
             SessionParticipant.objects.create(
                 session=session, user_id=customer.user_id, role=SessionParticipant.Role.CUSTOMER
             )

@@ -3,8 +3,9 @@
 import pytest
 from django.test import Client
 
+from billing.services import credit_balance
 from customers.models import Intake
-from sessions_app.services import credit_balance, session_accept, session_start
+from sessions_app.services import session_accept, session_start
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from autodoctor.errors import DomainError
+from billing.services import credit_balance, credits_grant
 from customers.models import Customer
-from sessions_app.services import credit_balance, credits_grant
 
 
 class Command(BaseCommand):
