@@ -22,8 +22,8 @@ from billing.stripe_client import stripe_configured
 from sessions_app.live import recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
 from sessions_app.services import session_end_by_customer
-from sessions_app.services.factory import active_session_error
 from sessions_app.transitions import SessionStatus
+from sessions_app.wording import active_session_refusal
 
 from . import selectors
 from .forms import IntakeForm, SignupForm, WaiverForm
@@ -215,7 +215,7 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
     customer = _customer(request)
     if customer_has_active_session(customer=customer):
         status = 200 if request.method == "GET" else 409
-        return _active_session_page(request, active_session_error(customer), status=status)
+        return _active_session_page(request, active_session_refusal(customer=customer), status=status)
     if request.method == "GET":
         initial = selectors.intake_initial(customer=customer, intake_id=request.GET.get("from"))
         if request.GET.get("plan"):

@@ -8,7 +8,7 @@ from django.db import transaction
 from customers.models import Customer, Intake, IntakeAttachment
 from customers.uploads import CheckedUpload
 from sessions_app.models import Plan, Session
-from sessions_app.services.factory import active_session_error
+from sessions_app.wording import active_session_refusal
 
 
 @dataclass
@@ -52,7 +52,7 @@ def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:
     """Save the intake and its attachments. Refused (`active_session_exists`) while the customer has
     an active session: they must return to it or end it first."""
     if customer_has_active_session(customer=customer):
-        raise active_session_error(customer)
+        raise active_session_refusal(customer=customer)
     stored: list[IntakeAttachment] = []
     try:
         with transaction.atomic():

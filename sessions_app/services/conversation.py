@@ -11,14 +11,13 @@ MAX_MESSAGE_LENGTH: int = SessionMessage._meta.get_field("body").max_length or 4
 
 
 def _lock(session: Session) -> Session:
+    """Lock the caller's session row and refresh it in place."""
+    locking = Session.objects.select_for_update(of=("self",)).select_related("customer", "mechanic")
     try:
-        return (
-            Session.objects.select_for_update(of=("self",))
-            .select_related("customer", "mechanic")
-            .get(pk=session.pk)
-        )
+        session.refresh_from_db(from_queryset=locking)
     except Session.DoesNotExist:
         raise DomainError("not_found", "That session does not exist.") from None
+    return session
 
 
 def message_send(*, session: Session, sender: User, body: str) -> SessionMessage:
