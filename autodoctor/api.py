@@ -6,6 +6,8 @@ same code (nothing to keep in sync by hand), runs as plain Django views (same co
 CSRF as the pages) and stays function-based like the rest of the code.
 """
 
+from typing import Any
+
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -24,7 +26,7 @@ api = NinjaAPI(
 )
 
 
-def error(request: HttpRequest, code: str, detail: str, status: int, **extra) -> HttpResponse:
+def error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
 
 

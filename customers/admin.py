@@ -1,5 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from autodoctor.errors import DomainError
@@ -14,7 +18,9 @@ class GrantCreditsForm(forms.Form):
 
 
 @admin.action(description="Grant credits…")
-def grant_credits(modeladmin, request, queryset):
+def grant_credits(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Customer]
+) -> HttpResponse | None:
     form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         for customer in queryset:
@@ -22,7 +28,7 @@ def grant_credits(modeladmin, request, queryset):
                 credits_grant(
                     customer=customer,
                     amount=form.cleaned_data["amount"],
-                    actor=request.user,
+                    actor=request.user if isinstance(request.user, User) else None,
                     note=form.cleaned_data["note"] or "Granted by staff",
                 )
             except DomainError as exc:
@@ -41,7 +47,7 @@ def grant_credits(modeladmin, request, queryset):
             "customers": queryset,
             "form": form,
             "title": "Grant credits",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )
 

@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 
 from autodoctor.access import api_customer
 from autodoctor.api import error
+from sessions_app.models import Session
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
 from sessions_app.services import session_cancel, session_end_by_customer
@@ -76,7 +77,7 @@ def customer_user(request: HttpRequest) -> User:
     return api_customer(request).user
 
 
-def _own_session(request: HttpRequest, session_id: int):
+def _own_session(request: HttpRequest, session_id: int) -> Session:
     customer = api_customer(request)
     session = selectors.customer_session(customer=customer, session_id=session_id)
     if session is None:
@@ -116,7 +117,7 @@ def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     "/intake/start",
     response={201: IntakeStartOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
 )
-def intake_start(request: HttpRequest, payload: IntakeIn):
+def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
     """Validate and save the intake (no attachments through the API); next step: the waiver."""
     customer = api_customer(request)
     vehicle = payload.vehicle
@@ -153,7 +154,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
         409: ErrorOut,
     },
 )
-def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
+def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn) -> Any:
     """Sign the waiver: 201 with the session (free, credits), 200 with the checkout URL (card)."""
     customer = api_customer(request)
     intake = selectors.customer_intake(customer=customer, intake_id=payload.intake_id)

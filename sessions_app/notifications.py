@@ -6,7 +6,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 
-def _enqueue(func_path: str, *args) -> None:
+def _enqueue(func_path: str, *args: object) -> None:
     async_task(func_path, *args)
 
 

@@ -7,7 +7,7 @@ SCHEDULES = {
 }
 
 
-def install_schedules(**_kwargs) -> None:
+def install_schedules(**_kwargs: object) -> None:
     from django_q.models import Schedule
 
     for name, (func, minutes) in SCHEDULES.items():

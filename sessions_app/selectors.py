@@ -5,6 +5,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -162,7 +163,7 @@ def session_events(*, session: Session) -> QuerySet[SessionEvent]:
     return SessionEvent.objects.filter(session=session).select_related("actor").order_by("id")
 
 
-def user_can_view_session(*, user, session: Session) -> bool:
+def user_can_view_session(*, user: User | AnonymousUser, session: Session) -> bool:
     """The session's customer, its (current) mechanic and staff may see it."""
     if not user.is_authenticated:
         return False

@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -9,6 +10,6 @@ class JobCommand(BaseCommand):
     job: Callable[..., int]
     verb: str = "moved"
 
-    def handle(self, *args, **opts) -> None:
+    def handle(self, *args: Any, **opts: Any) -> None:
         count = type(self).job()
         self.stdout.write(f"{self.verb} {count} session(s)")

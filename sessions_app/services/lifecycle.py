@@ -6,6 +6,7 @@ order is what makes concurrent transitions deadlock-free.
 """
 
 import math
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -239,7 +240,11 @@ def _release_locked(session: Session, *, actor: User | None, reason: str) -> Non
 
 
 def session_release(
-    *, session: Session, mechanic: Mechanic | None, reason: str = "mechanic", accepted_before=None
+    *,
+    session: Session,
+    mechanic: Mechanic | None,
+    reason: str = "mechanic",
+    accepted_before: datetime | None = None,
 ) -> Session:
     """Back to the queue at its original place ("Cancel / Unlock"); mechanic=None: system or staff.
     With `accepted_before` (the idle sweep), only if the current acceptance is that old."""
@@ -321,7 +326,7 @@ def session_cancel(*, session: Session, user: User | None, reason: str = "custom
     return locked
 
 
-def session_expire(*, session: Session, queued_before=None) -> Session:
+def session_expire(*, session: Session, queued_before: datetime | None = None) -> Session:
     """System: a pending/waiting session that sat too long ends as expired and is refunded.
     With `queued_before`, the age is re-checked on the locked row (for the scheduled job)."""
     with transaction.atomic():

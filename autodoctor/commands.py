@@ -1,0 +1,19 @@
+"""Operator commands check numbers against the column they land in, before anything is written."""
+
+from django.core.management.base import CommandError
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import Model
+
+
+def column_bounded(
+    value: int, *, model: type[Model], field: str, option: str, minimum: int | None = None
+) -> int:
+    """`value` if the integer column `model.field` can hold it (the portable range, the same on
+    PostgreSQL and SQLite) and it is at least `minimum`; otherwise a CommandError naming the limit."""
+    internal_type = model._meta.get_field(field).get_internal_type()
+    low, high = BaseDatabaseOperations.integer_field_ranges[internal_type]
+    if minimum is not None:
+        low = max(low, minimum)
+    if not low <= value <= high:
+        raise CommandError(f"{option} must be between {low:,} and {high:,} (got {value:,}).")
+    return value
