@@ -6,15 +6,42 @@ same code (nothing to keep in sync by hand), runs as plain Django views (same co
 CSRF as the pages) and stays function-based like the rest of the code.
 """
 
+import json
+import logging
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import django_auth
 
 from autodoctor.errors import DomainError
+from autodoctor.request_id import request_id_of
+from autodoctor.text import unstorable_text_at
+
+log = logging.getLogger(__name__)
+
+
+class StrictJSONParser(Parser):
+    """JSON bodies, refusing text no column can store: a NUL byte (PostgreSQL refuses it) or a
+    lone surrogate (not UTF-8), anywhere in the body, keys included. The answer names the field."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = json.loads(request.body)
+        where = unstorable_text_at(data)
+        if where is not None:
+            raise DomainError(
+                "invalid_input",
+                f"{where or 'The request'} contains a character we cannot store (a NUL byte or "
+                "broken Unicode). Remove it and send again.",
+                field=where,
+            )
+        return data
+
 
 api = NinjaAPI(
     title="Auto Doctor API",
@@ -23,6 +50,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictJSONParser(),
 )
 
 
@@ -40,9 +68,21 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return error(request, "not_authenticated", "Sign in first.", 401)
 
 
+def _field_of(problem: dict[str, Any]) -> str:
+    """`vehicle.make` from pydantic's location (["body", "payload", "vehicle", "make"])."""
+    loc = [str(part) for part in problem.get("loc", ())]
+    while loc and loc[0] in ("body", "payload", "query", "path"):
+        loc = loc[1:]
+    return ".".join(loc)
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return error(request, "invalid_input", "The request is not valid.", 400, errors=exc.errors)
+    first = exc.errors[0] if exc.errors else {}
+    field = _field_of(first)
+    message = str(first.get("msg") or "is not valid")
+    detail = f"{field}: {message}." if field else f"The request is not valid: {message}."
+    return error(request, "invalid_input", detail, 400, field=field, errors=exc.errors)
 
 
 @api.exception_handler(Http404)
@@ -50,6 +90,26 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error(request, "not_found", "Not found, or not yours.", 404)
 
 
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error(request, "forbidden", "You may not do this.", 403)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):  # refused by the parser
+        return on_domain_error(request, exc.__cause__)
+    if exc.status_code == 400:
+        return error(request, "invalid_input", "The request body is not valid JSON.", 400)
     return error(request, "error", str(exc), exc.status_code)
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Never an HTML page from the API: JSON 500 with the request id that the log line carries."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        raise exc  # the database is out of reach: the outage middleware answers 503
+    request_id = request_id_of(request)
+    log.exception("API error (request %s) on %s %s", request_id, request.method, request.path)
+    detail = f"Something went wrong on our side; it is logged as {request_id}. Please try again."
+    return error(request, "server_error", detail, 500, request_id=request_id)

@@ -34,8 +34,9 @@ class DomainError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "detail": self.detail}
-        if "session_url" in self.context:
-            body["session_url"] = self.context["session_url"]
+        for extra in ("session_url", "field"):
+            if extra in self.context:
+                body[extra] = self.context[extra]
         return body
 
     def __repr__(self) -> str:

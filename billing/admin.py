@@ -34,6 +34,6 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "type", "received_at")
-    list_filter = ("type",)
+    list_display = ("event_id", "type", "result", "reason", "received_at")
+    list_filter = ("type", "result")
     search_fields = ("event_id",)

@@ -77,12 +77,18 @@ class Payment(models.Model):
 class StripeEvent(models.Model):
     """Every webhook event id we processed: the unique row makes a replayed event a no-op."""
 
+    class Result(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (could not be interpreted)"
+
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.PROCESSED)
+    reason = models.CharField(max_length=200, blank=True, help_text="Why an event was ignored.")
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
+        return f"{self.type} {self.event_id} ({self.result})"

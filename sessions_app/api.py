@@ -8,7 +8,7 @@ from ninja import Router, Schema
 
 from .access import viewable_session
 from .schemas import SessionOut, session_payload
-from .selectors import session_events
+from .selectors import display_name_of, session_events
 
 router = Router(tags=["sessions"])
 
@@ -49,7 +49,7 @@ def get_session_events(request: HttpRequest, session_id: int) -> dict[str, Any]:
             {
                 "id": e.pk,
                 "type": e.type,
-                "actor": e.actor.get_username() if e.actor else None,
+                "actor": display_name_of(e.actor),
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "data": e.data,
