@@ -199,13 +199,22 @@ else:
 # --- Login throttling (django-axes) ------------------------------------------------------
 AXES_FAILURE_LIMIT = 100
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Username and client address together: a stranger guessing a mechanic's password locks only
+# themselves out, never the mechanic (who signs in from another address). Staff unlock from
+# admin (Axes › Access attempts: delete the row).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a load balancer, the client address is the last X-Forwarded-For hop it added:
+# TRUSTED_PROXY_COUNT=1 (0, the default, uses REMOTE_ADDR and ignores the header).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # A success does not wipe the count: at most 100 failures per account per hour, whoever signs in.
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
-# Throttling is per account by design (SPEC: 100 failures per hour per account); an IP-based
-# limit belongs in the load balancer, where the real client address is known.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # --- Sessions domain --------------------------------------------------------------------
