@@ -10,7 +10,8 @@ import json
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -31,7 +32,12 @@ class StrictJSONParser(Parser):
     lone surrogate (not UTF-8), anywhere in the body, keys included. The answer names the field."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        data = json.loads(request.body)
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            raise DomainError("request_too_large", f"A JSON body can be at most {limit} MB.") from None
+        data = json.loads(body)
         where = unstorable_text_at(data)
         if where is not None:
             raise DomainError(
@@ -60,7 +66,10 @@ def error(request: HttpRequest, code: str, detail: str, status: int, **extra: An
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+    response = api.create_response(request, exc.as_dict(), status=exc.http_status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)
@@ -88,6 +97,12 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error(request, "not_found", "Not found, or not yours.", 404)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return error(request, "request_too_large", f"A JSON body can be at most {limit} MB.", 413)
 
 
 @api.exception_handler(PermissionDenied)

@@ -1,6 +1,9 @@
 """Operator commands check numbers against the column they land in, before anything is written."""
 
-from django.core.management.base import CommandError
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import Model
 
@@ -17,3 +20,15 @@ def column_bounded(
     if not low <= value <= high:
         raise CommandError(f"{option} must be between {low:,} and {high:,} (got {value:,}).")
     return value
+
+
+class JobCommand(BaseCommand):
+    """A scheduled sweep run once from the command line (for cron-less deployments)."""
+
+    job: Callable[..., int]
+    verb: str = "moved"
+    noun: str = "session(s)"
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        count = type(self).job()
+        self.stdout.write(f"{self.verb} {count} {self.noun}")

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "autodoctor.request_id.RequestIdMiddleware",
+    "autodoctor.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,6 +153,15 @@ STORAGES = {
 # checks who is asking.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# A whole request: five attachments at their limit and the form around them. Larger bodies are
+# refused from their Content-Length before a byte is read (autodoctor/limits.py).
+MAX_REQUEST_BYTES = 5 * MAX_UPLOAD_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_HANDLERS = [
+    "autodoctor.limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -216,6 +226,13 @@ AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Per-user rate limits (counted from the user's own rows; autodoctor/ratelimit.py) ------
+INTAKES_PER_HOUR = int(os.environ.get("INTAKES_PER_HOUR", "10"))
+ATTACHMENTS_PER_HOUR = int(os.environ.get("ATTACHMENTS_PER_HOUR", "20"))
+MESSAGES_PER_MINUTE = int(os.environ.get("MESSAGES_PER_MINUTE", "30"))
+# Attachments of intakes never sent (no waiver signed) are deleted after this many hours.
+ABANDONED_INTAKE_HOURS = 24
 
 # --- Sessions domain --------------------------------------------------------------------
 EXPIRE_AFTER_MINUTES = 120

@@ -27,3 +27,5 @@ urlpatterns = [
     path("", include("sessions_app.urls")),
     path("", include("customers.public_urls")),
 ]
+
+handler400 = "autodoctor.views.bad_request"

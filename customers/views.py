@@ -229,6 +229,11 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
             customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, form.checked_uploads)
         )
     except DomainError as exc:
+        if exc.code == "rate_limited":
+            form.add_error(None, exc.detail)
+            response = _intake_page(request, form, status=exc.http_status)
+            response["Retry-After"] = str(exc.retry_after or 60)
+            return response
         return _active_session_page(request, exc)
     for warning in form.warnings.values():
         messages.warning(request, warning)
