@@ -6,6 +6,7 @@ same code (nothing to keep in sync by hand), runs as plain Django views (same co
 CSRF as the pages) and stays function-based like the rest of the code.
 """
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -13,6 +14,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from autodoctor.errors import DomainError
+from autodoctor.middleware import service_unavailable
 
 api = NinjaAPI(
     title="Auto Doctor API",
@@ -51,3 +53,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, "error", str(exc), exc.status_code)
+
+
+# Ninja re-raises unhandled errors to Django only when DEBUG is off (with DEBUG on it answers a
+# 500 traceback itself): handled here so an outage is the same JSON 503 in every mode.
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return service_unavailable(request, exc)
