@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import Error as DatabaseError
+from django.db import Error as DjangoDatabaseError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -47,7 +47,7 @@ def _database_check() -> str:
             connection.close()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except DatabaseError as exc:
+    except DjangoDatabaseError as exc:  # any failure of the driver: not ready
         logger.warning("Readiness: database unreachable (%s: %s)", type(exc).__name__, str(exc).strip())
         return "unavailable"
     return "ok"
