@@ -30,6 +30,7 @@ from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.log import log_response
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +50,6 @@ def wants_json(request: HttpRequest) -> bool:
 
 def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """The 503 for a database outage: JSON for the API and JSON clients, a static page otherwise."""
-    logger.warning(
-        "Database unavailable, answered 503: %s %s (%s: %s)",
-        request.method,
-        request.path,
-        type(exc).__name__,
-        str(exc).strip(),
-    )
     response: HttpResponse
     if wants_json(request):
         response = JsonResponse({"error": "service_unavailable", "detail": UNAVAILABLE_DETAIL}, status=503)
@@ -65,6 +59,20 @@ def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpRespons
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # An outage answer must not be kept by a browser or a proxy.
     response["Cache-Control"] = "no-store"
+    # A warning, not an error: nothing to fix in the code. Logged once with the cause (no
+    # traceback per request during an outage); log_response also keeps Django's request logger
+    # from logging this 503 again as an error.
+    log_response(
+        "Database unavailable, answered 503: %s %s (%s: %s)",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        str(exc).strip(),
+        response=response,
+        request=request,
+        logger=logger,
+        level="warning",
+    )
     return response
 
 

@@ -6,7 +6,7 @@ from django.db import Error as DjangoDatabaseError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django_q.brokers import get_broker
 
 from .access import role_of
@@ -62,7 +62,7 @@ def _broker_check() -> str:
     return "ok"
 
 
-@require_GET
+@require_safe  # GET or HEAD, whichever the load balancer sends
 @no_store
 def readyz(request: HttpRequest) -> HttpResponse:
     """Readiness, for the load balancer: 503 while this process cannot reach the database (or

@@ -118,6 +118,21 @@ class Poster:
     session_id: int
     read_path: str
 
+    def post(self, message: str) -> Outcome:
+        """A chat message the way the room's form sends it with htmx."""
+        outcome = self.person.request(
+            "POST",
+            f"/sessions/{self.session_id}/messages/",
+            form={"body": message},
+            headers={"HX-Request": "true"},
+            kind="post",
+        )
+        outcome.message = message
+        return outcome
+
+    def read(self) -> Outcome:
+        return self.person.request("GET", self.read_path, kind="read")
+
 
 def run_load(
     posters: list[Poster], *, tag: str, requests_each: int, interval: float, slack: float = 20.0
@@ -137,18 +152,7 @@ def run_load(
             delay = start + k * interval - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            if k % 2 == 0:
-                message = f"{tag}-{poster.person.username}-{k}"
-                outcome = poster.person.request(
-                    "POST",
-                    f"/sessions/{poster.session_id}/messages/",
-                    form={"body": message},
-                    headers={"HX-Request": "true"},
-                    kind="post",
-                )
-                outcome.message = message
-            else:
-                outcome = poster.person.request("GET", poster.read_path, kind="read")
+            outcome = poster.post(f"{tag}-{poster.person.username}-{k}") if k % 2 == 0 else poster.read()
             results[index].append(outcome)
 
     threads = [threading.Thread(target=work, args=(i, p), daemon=True) for i, p in enumerate(posters)]

@@ -49,10 +49,10 @@ def mechanic_client() -> Client:
 
 def test_api_endpoint_answers_json_503(mechanic_client, caplog):
     assert mechanic_client.get("/api/mechanic/queue").status_code == 200
-    with caplog.at_level(logging.WARNING, logger="autodoctor.middleware"), database_down():
+    with caplog.at_level(logging.WARNING), database_down():
         response = mechanic_client.get("/api/mechanic/queue")
     assert_json_503(response)
-    assert [r.levelname for r in caplog.records if r.name == "autodoctor.middleware"] == ["WARNING"]
+    assert [(r.name, r.levelname) for r in caplog.records] == [("autodoctor.middleware", "WARNING")]
 
 
 def test_api_endpoint_answers_json_503_with_debug_on(mechanic_client, settings):
@@ -66,10 +66,11 @@ def test_api_endpoint_answers_json_503_with_debug_on(mechanic_client, settings):
 def test_page_answers_html_503_when_the_session_cannot_be_loaded(mechanic_client, caplog):
     """The signed-in user is read from the database before the view body runs."""
     assert mechanic_client.get("/mechanic/dashboard/").status_code == 200
-    with caplog.at_level(logging.WARNING, logger="autodoctor.middleware"), database_down():
+    with caplog.at_level(logging.WARNING), database_down():
         response = mechanic_client.get("/mechanic/dashboard/")
     assert_html_503(response)
-    assert "Database unavailable" in caplog.text
+    assert [(r.name, r.levelname) for r in caplog.records] == [("autodoctor.middleware", "WARNING")]
+    assert "Database unavailable, answered 503: GET /mechanic/dashboard/ (OperationalError" in caplog.text
 
 
 def test_htmx_chat_post_answers_503_and_stores_nothing():
@@ -133,6 +134,12 @@ def test_readyz_is_ready_when_the_database_answers(client):
     assert response.json() == {"status": "ready", "database": "ok"}
     assert "no-store" in response["Cache-Control"]
     assert not response.has_header("Retry-After")
+
+
+def test_readyz_answers_head_for_load_balancers_that_send_it(client):
+    assert client.head("/readyz/").status_code == 200
+    with database_down():
+        assert client.head("/readyz/").status_code == 503
 
 
 def test_readyz_is_unavailable_when_the_database_does_not_answer(client):
