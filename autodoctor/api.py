@@ -21,6 +21,7 @@ from ninja.parser import Parser
 from ninja.security import django_auth
 
 from autodoctor.errors import DomainError
+from autodoctor.middleware import service_unavailable
 from autodoctor.request_id import request_id_of
 from autodoctor.text import unstorable_text_at
 
@@ -121,10 +122,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """Never an HTML page from the API: JSON 500 with the request id that the log line carries."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        raise exc  # the database is out of reach: the outage middleware answers 503
+    """Never an HTML page from the API: JSON 500 with the request id that the log line carries.
+    (A database outage has its own handler below: 503, not 500.)"""
     request_id = request_id_of(request)
     log.exception("API error (request %s) on %s %s", request_id, request.method, request.path)
     detail = f"Something went wrong on our side; it is logged as {request_id}. Please try again."
     return error(request, "server_error", detail, 500, request_id=request_id)
+
+
+# Ninja re-raises unhandled errors to Django only when DEBUG is off (with DEBUG on it answers a
+# 500 traceback itself): handled here so an outage is the same JSON 503 in every mode.
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return service_unavailable(request, exc)

@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "autodoctor.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so a database outage anywhere below answers 503 + Retry-After, not the 500 page.
+    "autodoctor.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
