@@ -226,6 +226,20 @@ def test_the_banner_pill_and_end_dialog_follow_the_status(customer, customer_cli
     assert 'data-testid="banner-status">In the queue<' in banner_html(customer_client)
 
 
+def test_the_banners_end_buttons_say_what_the_table_says(customer, customer_client):
+    """The banner's End Session link and dialog button still spell their words (their lines carry
+    the dialog attributes); this keeps them equal to the customer's words in the table."""
+    from sessions_app.transitions import action_label
+
+    session = make_session(customer)
+    html = banner_html(customer_client)
+    words = {action_label(action, customer=True) for action in ("complete", "cancel")}
+    assert len(words) == 1
+    (end,) = words
+    assert f'href="/customer/sessions/{session.pk}/end/" ' in html and f">{end}</a>" in html
+    assert f'class="btn btn-danger">{end}</button>' in html
+
+
 def test_the_dashboard_offers_a_rating_only_for_completed_sessions(customer, customer_client):
     from sessions_app.services import session_cancel, session_complete
 
