@@ -22,6 +22,7 @@ from billing.stripe_client import stripe_configured
 from sessions_app.live import recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
 from sessions_app.services import session_end_by_customer
+from sessions_app.status_view import customer_end
 from sessions_app.transitions import SessionStatus
 from sessions_app.wording import active_session_refusal
 
@@ -111,10 +112,12 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "start-request":
         return render(request, "customers/dashboard.html#start-request", context)
+    past = Paginator(selectors.past_sessions(customer=customer), PAST_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context.update(
-        past=Paginator(selectors.past_sessions(customer=customer), PAST_PER_PAGE).get_page(
-            request.GET.get("page")
-        ),
+        past=past,
+        past_sessions=[selectors.PastSession(session=session) for session in past],
         balance=credit_balance(customer=customer),
         credit_entries=selectors.recent_credit_entries(customer=customer),
         refunds=selectors.refund_notices(customer=customer),
@@ -172,7 +175,9 @@ def session_end(request: CustomerRequest, session_id: int) -> HttpResponse:
     if session is None:
         raise Http404
     if request.method == "GET":
-        return render(request, "customers/end_confirm.html", {"session": session})
+        return render(
+            request, "customers/end_confirm.html", {"session": session, "end": customer_end(session)}
+        )
     try:
         session = session_end_by_customer(session=session, user=request.user)
     except DomainError as exc:
@@ -241,8 +246,13 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
 
 
 def _waiver_page(
-    request: CustomerRequest, intake: Intake, form: WaiverForm, *, status: int = 200, error=None
-):
+    request: CustomerRequest,
+    intake: Intake,
+    form: WaiverForm,
+    *,
+    status: int = 200,
+    error: DomainError | None = None,
+) -> HttpResponse:
     context = {
         "intake": intake,
         "form": form,

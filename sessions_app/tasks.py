@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.template.loader import render_to_string
 
 from .models import Session
 from .services import sessions_expire_stale, sessions_promote_due, sessions_release_idle
@@ -19,30 +20,19 @@ def promote_due_sessions() -> int:
     return sessions_promote_due()
 
 
-SUBJECTS = {
-    "accepted": "A mechanic has accepted your request",
-    "released": "Your mechanic stepped away: you keep your place in line",
-    "completed": "Your session is complete",
-    "refunded": "Your payment has been refunded",
-}
-
-
 def send_customer_email(session_id: int, kind: str) -> bool:
+    """Email the session's customer about `kind` (accepted, released, completed, refunded): the
+    words are templates/emails/session_<kind>.txt and session_<kind>_subject.txt."""
     session = (
         Session.objects.select_related("customer__user", "mechanic", "plan").filter(pk=session_id).first()
     )
     if session is None or not session.customer.user.email:
         return False
-    mechanic = session.mechanic.display_name if session.mechanic else "your mechanic"
-    bodies = {
-        "accepted": f"{mechanic} accepted your {session.plan.name} request and will start shortly.",
-        "released": f"{mechanic} had to step away. Your request is back in the queue at its original place.",
-        "completed": f"Your session with {mechanic} is complete.\n\nSummary:\n{session.summary or '(no summary)'}",
-        "refunded": f"Session #{session.pk} ended before it went live, so we refunded it in full.",
-    }
+    context = {"session": session}
+    subject = render_to_string(f"emails/session_{kind}_subject.txt", context)
     send_mail(
-        subject=f"Auto Doctor: {SUBJECTS[kind]}",
-        message=f"Hello {session.customer.full_name},\n\n{bodies[kind]}\n\nAuto Doctor",
+        subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
+        message=render_to_string(f"emails/session_{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.customer.user.email],
     )
