@@ -88,16 +88,19 @@ def room_messages(request: RoomRequest, session_id: int) -> HttpResponse:
 
 def _send_message(request: RoomRequest, session: Session) -> HttpResponse:
     form = MessageForm(request.POST)
-    error = ""
+    error, retry_after = "", None
     if form.is_valid():
         try:
             message_send(session=session, sender=request.user, body=form.cleaned_data["body"])
         except DomainError as exc:
-            error = exc.detail
+            error, retry_after = exc.detail, exc.retry_after
     else:
         error = first_error(form)
     if request.htmx:
-        response = HttpResponse(status=204)
+        if retry_after:  # rate limited: 429 with when to try again (the toast still shows)
+            response = HttpResponse(status=429, headers={"Retry-After": str(retry_after)})
+        else:
+            response = HttpResponse(status=204)
         if error:
             return trigger_client_event(response, "toast", {"message": error, "level": "error"})
         return trigger_client_event(response, "chat-refresh")

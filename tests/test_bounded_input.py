@@ -167,3 +167,17 @@ def test_attachments_of_sent_intakes_are_kept(customer_client, clock):
     assert response.status_code == 302 and waiver.status_code == 302
     clock.advance(hours=48)
     assert intakes_purge_abandoned() == 0 and IntakeAttachment.objects.count() == 1
+
+
+def test_a_rate_limited_chat_post_is_429_with_retry_after_and_a_toast(settings):
+    settings.MESSAGES_PER_MINUTE = 1
+    mechanic = make_mechanic("mike")
+    session = session_accept(assignment=open_assignment(make_session()), mechanic=mechanic)
+    client = Client()
+    client.force_login(mechanic.user)
+    url = f"/sessions/{session.pk}/messages/"
+    assert client.post(url, {"body": "first"}, headers={"HX-Request": "true"}).status_code == 204
+    refused = client.post(url, {"body": "second"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 61
+    assert "limit of 1 messages per minute" in json.loads(refused["HX-Trigger"])["toast"]["message"]
+    assert SessionMessage.objects.count() == 1
