@@ -4,7 +4,7 @@ from django import forms
 
 from sessions_app.transitions import SessionType
 
-from .selectors import TABS, DashboardFilters
+from .dashboard import TABS, DashboardFilters
 
 
 class DashboardFilterForm(forms.Form):

@@ -259,14 +259,6 @@ def test_each_panel_response_carries_a_fresh_csrf_token_outside_the_shared_list(
     assert 'form="accept-form"' in html and 'id="accept-form"' in html
 
 
-def test_current_state_version_matches_the_core_stamp():
-    from mechanics.selectors import current_state_version
-
-    assert current_state_version() == state_version() == 0
-    make_session()
-    assert current_state_version() == state_version() > 0
-
-
 def test_state_version_moves_with_every_transition():
     before = state_version()
     session = make_session()
