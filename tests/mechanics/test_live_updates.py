@@ -34,7 +34,9 @@ from tests.factories import make_customer, make_mechanic, make_session, open_ass
 
 from .conftest import HTMX, pulse_token_in
 
-pytestmark = pytest.mark.django_db
+# The shared queue list is cached per minute ("waiting N minutes"): a test that crossed a minute
+# boundary between rendering and reading it would miss the cache and count two more queries.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 DASHBOARD = "/mechanic/dashboard/"
 PULSE = "/mechanic/dashboard/pulse/"

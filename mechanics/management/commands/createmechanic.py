@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,7 +10,7 @@ from mechanics.services import mechanic_create, workshop_get_or_create
 class Command(BaseCommand):
     help = "Create a mechanic account (mechanics never sign up themselves)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
         parser.add_argument("--workshop", default="", help="Workshop name (created if missing)")
@@ -15,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="Display name")
         parser.add_argument("--email", default="")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         if get_user_model().objects.filter(username=opts["username"]).exists():
             raise CommandError(f"User {opts['username']!r} already exists.")
         if opts["capacity"] < 1:
