@@ -27,7 +27,14 @@ from sessions_app.selectors import active_sessions_for_mechanic, session_history
 from sessions_app.transitions import TRANSITIONS, WORKING_STATUSES, SessionStatus, actions_from
 from sessions_app.wording import lock_message
 
-from .selectors import MechanicContext, QueueStats, filtered_queue, history_counts, queue_stats
+from .selectors import (
+    KnownCountPaginator,
+    MechanicContext,
+    QueueStats,
+    filtered_queue,
+    history_counts,
+    queue_stats,
+)
 
 PAGE_SIZE = 20
 TABS: dict[str, str] = {
@@ -38,10 +45,10 @@ TABS: dict[str, str] = {
 }
 # Tab -> session_history group (the Incoming tab is the queue, not history).
 HISTORY_GROUP_OF_TAB = {"active": "active", "completed": "completed", "all": None}
-# The transitions a mechanic takes from a work card, with the dashboard view that takes each.
+# The transitions a mechanic takes from a work card: the view that takes each, the button style,
+# and those that need the mechanic's summary of findings.
 CARD_ACTION_URLS = {"start": "mechanic_start", "release": "mechanic_release", "complete": "mechanic_complete"}
 CARD_ACTION_STYLES = {"start": "btn-success", "complete": "btn-success"}
-# Transitions that need the mechanic's summary of findings.
 NEEDS_SUMMARY = frozenset({"complete"})
 
 
@@ -153,18 +160,6 @@ class TabLink:
     count: int
     current: bool
     query: str
-
-
-class KnownCountPaginator(Paginator):
-    """A paginator told its total up front (the tab count already holds it): no COUNT query."""
-
-    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self.known_count
 
 
 @dataclass(frozen=True)
@@ -300,11 +295,8 @@ class MechanicDashboard:
         return [QueueRow(assignment=row, waited=self._waited(row.queued_at)) for row in self.page]
 
     def _waited(self, queued_at: datetime) -> str:
-        return (
-            "under a minute"
-            if self.now - queued_at < timedelta(minutes=1)
-            else timesince(queued_at, self.now)
-        )
+        fresh = self.now - queued_at < timedelta(minutes=1)
+        return "under a minute" if fresh else timesince(queued_at, self.now)
 
     @property
     def query_string(self) -> str:
@@ -359,14 +351,11 @@ class MechanicDashboard:
 
 # --- the shared queue panel, served without loading session or user ----------------------------
 #
-# After a change, every open dashboard fetches the queue panel; the list in it is the same for
-# every mechanic with the same scope (workshop, lock state) and is already rendered once per
-# version (queue_fragment_key). A mechanic's checked pulse hands the page a panel token
-# (sessions_app.live.panel_token): that scope and the exact version, signed together with the
-# browser's session key. A panel request that brings a token for its own session cookie, at
-# most PANEL_TOKEN_MAX_AGE seconds old, for the version this process currently knows, and whose
-# list is in the cache, is answered from the cache: no session, user or mechanic query (the
-# version memo at most one per second). Anything else takes the checked path.
+# After a change, every open dashboard fetches the queue panel, whose list is the same for every
+# mechanic with the same scope and already rendered once per version (queue_fragment_key). A
+# panel request that brings a fresh panel token (sessions_app.live) for its own session cookie,
+# for the version this process currently knows, and whose list is in the cache, is answered
+# from the cache: no session, user or mechanic query. Anything else takes the checked path.
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ Queries only: what the dashboard makes of them lives in mechanics.dashboard.
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 
@@ -132,3 +133,15 @@ def history_counts(*, mechanic: Mechanic) -> dict[str, int]:
         all=Count("id"),
     )
     return {key: row[key] or 0 for key in ("active", "completed", "all")}
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told its total up front (the tab count already holds it): no COUNT query."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
