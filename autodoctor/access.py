@@ -1,4 +1,7 @@
-"""Who is this user: the role helpers and the view decorators every app uses."""
+"""Who is this user: the role helpers and the view decorators every app uses.
+
+The profiles (Mechanic, Customer) live above the platform, so these return them as `Any`: the
+platform reads `user.mechanic` / `user.customer` without importing the apps that define them."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -11,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from autodoctor.errors import DomainError
 
 
-def mechanic_of(user: Any):
+def mechanic_of(user: Any) -> Any:
     """The user's Mechanic profile or None (cached on the user object by Django)."""
     if not getattr(user, "is_authenticated", False):
         return None
@@ -21,7 +24,7 @@ def mechanic_of(user: Any):
         return None
 
 
-def customer_of(user: Any):
+def customer_of(user: Any) -> Any:
     if not getattr(user, "is_authenticated", False):
         return None
     try:
@@ -59,7 +62,7 @@ mechanic_required = _role_required(mechanic_of)
 customer_required = _role_required(customer_of)
 
 
-def api_mechanic(request: HttpRequest):
+def api_mechanic(request: HttpRequest) -> Any:
     """For the JSON API: the signed-in mechanic, or a 403 domain error."""
     mechanic = mechanic_of(request.user)
     if mechanic is None:
@@ -67,7 +70,7 @@ def api_mechanic(request: HttpRequest):
     return mechanic
 
 
-def api_customer(request: HttpRequest):
+def api_customer(request: HttpRequest) -> Any:
     customer = customer_of(request.user)
     if customer is None:
         raise DomainError("forbidden", "Only customers can use this endpoint.")

@@ -6,13 +6,49 @@ same code (nothing to keep in sync by hand), runs as plain Django views (same co
 CSRF as the pages) and stays function-based like the rest of the code.
 """
 
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import django_auth
 
 from autodoctor.errors import DomainError
+from autodoctor.middleware import service_unavailable
+from autodoctor.request_id import request_id_of
+from autodoctor.text import unstorable_text_at
+
+log = logging.getLogger(__name__)
+
+
+class StrictJSONParser(Parser):
+    """JSON bodies, refusing text no column can store: a NUL byte (PostgreSQL refuses it) or a
+    lone surrogate (not UTF-8), anywhere in the body, keys included. The answer names the field."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            raise DomainError("request_too_large", f"A JSON body can be at most {limit} MB.") from None
+        data = json.loads(body)
+        where = unstorable_text_at(data)
+        if where is not None:
+            raise DomainError(
+                "invalid_input",
+                f"{where or 'The request'} contains a character we cannot store (a NUL byte or "
+                "broken Unicode). Remove it and send again.",
+                field=where,
+            )
+        return data
+
 
 api = NinjaAPI(
     title="Auto Doctor API",
@@ -21,16 +57,20 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictJSONParser(),
 )
 
 
-def error(request: HttpRequest, code: str, detail: str, status: int, **extra) -> HttpResponse:
+def error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
 
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.http_status)
+    response = api.create_response(request, exc.as_dict(), status=exc.http_status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)
@@ -38,9 +78,21 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     return error(request, "not_authenticated", "Sign in first.", 401)
 
 
+def _field_of(problem: dict[str, Any]) -> str:
+    """`vehicle.make` from pydantic's location (["body", "payload", "vehicle", "make"])."""
+    loc = [str(part) for part in problem.get("loc", ())]
+    while loc and loc[0] in ("body", "payload", "query", "path"):
+        loc = loc[1:]
+    return ".".join(loc)
+
+
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-    return error(request, "invalid_input", "The request is not valid.", 400, errors=exc.errors)
+    first = exc.errors[0] if exc.errors else {}
+    field = _field_of(first)
+    message = str(first.get("msg") or "is not valid")
+    detail = f"{field}: {message}." if field else f"The request is not valid: {message}."
+    return error(request, "invalid_input", detail, 400, field=field, errors=exc.errors)
 
 
 @api.exception_handler(Http404)
@@ -48,6 +100,39 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error(request, "not_found", "Not found, or not yours.", 404)
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return error(request, "request_too_large", f"A JSON body can be at most {limit} MB.", 413)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error(request, "forbidden", "You may not do this.", 403)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, DomainError):  # refused by the parser
+        return on_domain_error(request, exc.__cause__)
+    if exc.status_code == 400:
+        return error(request, "invalid_input", "The request body is not valid JSON.", 400)
     return error(request, "error", str(exc), exc.status_code)
+
+
+@api.exception_handler(Exception)
+def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Never an HTML page from the API: JSON 500 with the request id that the log line carries.
+    (A database outage has its own handler below: 503, not 500.)"""
+    request_id = request_id_of(request)
+    log.exception("API error (request %s) on %s %s", request_id, request.method, request.path)
+    detail = f"Something went wrong on our side; it is logged as {request_id}. Please try again."
+    return error(request, "server_error", detail, 500, request_id=request_id)
+
+
+# Ninja re-raises unhandled errors to Django only when DEBUG is off (with DEBUG on it answers a
+# 500 traceback itself): handled here so an outage is the same JSON 503 in every mode.
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return service_unavailable(request, exc)

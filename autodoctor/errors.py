@@ -18,6 +18,8 @@ HTTP_STATUS = {
     "intake_already_submitted": 409,
     "already_rated": 409,
     "payment_unavailable": 503,
+    "rate_limited": 429,
+    "request_too_large": 413,
 }
 
 
@@ -32,10 +34,17 @@ class DomainError(Exception):
     def http_status(self) -> int:
         return HTTP_STATUS.get(self.code, 400)
 
+    @property
+    def retry_after(self) -> int | None:
+        """Seconds to wait before trying again (rate limits), for the Retry-After header."""
+        value = self.context.get("retry_after")
+        return int(value) if value else None
+
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"error": self.code, "detail": self.detail}
-        if "session_url" in self.context:
-            body["session_url"] = self.context["session_url"]
+        for extra in ("session_url", "field", "retry_after"):
+            if extra in self.context:
+                body[extra] = self.context[extra]
         return body
 
     def __repr__(self) -> str:

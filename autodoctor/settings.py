@@ -46,11 +46,16 @@ INSTALLED_APPS = [
     "sessions_app",
     "mechanics",
     "customers",
+    "billing",
 ]
 
 MIDDLEWARE = [
+    "autodoctor.request_id.RequestIdMiddleware",
+    "autodoctor.limits.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Early, so a database outage anywhere below answers 503 + Retry-After, not the 500 page.
+    "autodoctor.middleware.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -150,6 +155,15 @@ STORAGES = {
 # checks who is asking.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "media")))
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# A whole request: five attachments at their limit and the form around them. Larger bodies are
+# refused from their Content-Length before a byte is read (autodoctor/limits.py).
+MAX_REQUEST_BYTES = 5 * MAX_UPLOAD_BYTES + 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_HANDLERS = [
+    "autodoctor.limits.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -197,14 +211,30 @@ else:
 # --- Login throttling (django-axes) ------------------------------------------------------
 AXES_FAILURE_LIMIT = 100
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Username and client address together: a stranger guessing a mechanic's password locks only
+# themselves out, never the mechanic (who signs in from another address). Staff unlock from
+# admin (Axes › Access attempts: delete the row).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a load balancer, the client address is the last X-Forwarded-For hop it added:
+# TRUSTED_PROXY_COUNT=1 (0, the default, uses REMOTE_ADDR and ignores the header).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 # A success does not wipe the count: at most 100 failures per account per hour, whoever signs in.
 AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
-# Throttling is per account by design (SPEC: 100 failures per hour per account); an IP-based
-# limit belongs in the load balancer, where the real client address is known.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Per-user rate limits (counted from the user's own rows; autodoctor/ratelimit.py) ------
+INTAKES_PER_HOUR = int(os.environ.get("INTAKES_PER_HOUR", "10"))
+ATTACHMENTS_PER_HOUR = int(os.environ.get("ATTACHMENTS_PER_HOUR", "20"))
+MESSAGES_PER_MINUTE = int(os.environ.get("MESSAGES_PER_MINUTE", "30"))
+# Attachments of intakes never sent (no waiver signed) are deleted after this many hours.
+ABANDONED_INTAKE_HOURS = 24
 
 # --- Sessions domain --------------------------------------------------------------------
 EXPIRE_AFTER_MINUTES = 120

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("after-login/", views.after_login, name="after_login"),
     path("healthz/", views.healthz, name="healthz"),
+    path("readyz/", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("staff/analytics/", staff_views.analytics, name="staff_analytics"),
     path("accounts/", include("customers.account_urls")),
@@ -27,3 +28,5 @@ urlpatterns = [
     path("", include("sessions_app.urls")),
     path("", include("customers.public_urls")),
 ]
+
+handler400 = "autodoctor.views.bad_request"

@@ -1,12 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
-from sessions_app.services import credit_balance, credits_grant
+from billing.services import credit_balance, credits_grant
 
-from .models import CreditLedger, Customer, Intake, IntakeAttachment, Payment, StripeEvent, Waiver
+from .models import Customer, Intake, IntakeAttachment, Waiver
 
 
 class GrantCreditsForm(forms.Form):
@@ -15,7 +18,9 @@ class GrantCreditsForm(forms.Form):
 
 
 @admin.action(description="Grant credits…")
-def grant_credits(modeladmin, request, queryset):
+def grant_credits(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Customer]
+) -> HttpResponse | None:
     form = GrantCreditsForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         for customer in queryset:
@@ -23,7 +28,7 @@ def grant_credits(modeladmin, request, queryset):
                 credits_grant(
                     customer=customer,
                     amount=form.cleaned_data["amount"],
-                    actor=request.user,
+                    actor=request.user if isinstance(request.user, User) else None,
                     note=form.cleaned_data["note"] or "Granted by staff",
                 )
             except DomainError as exc:
@@ -42,7 +47,7 @@ def grant_credits(modeladmin, request, queryset):
             "customers": queryset,
             "form": form,
             "title": "Grant credits",
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         },
     )
 
@@ -83,37 +88,3 @@ class WaiverAdmin(admin.ModelAdmin):
     list_filter = ("version", "agreed")
     search_fields = ("full_name", "intake__customer__full_name")
     readonly_fields = ("intake", "version", "full_name", "agreed", "signed_at", "ip_address", "user_agent")
-
-
-@admin.register(CreditLedger)
-class CreditLedgerAdmin(ReadOnlyAdmin):
-    """Entries are written by the credit services (use the customer's "Grant credits" action)."""
-
-    list_display = ("created_at", "customer", "amount", "kind", "session", "note", "created_by")
-    list_filter = ("kind", "created_at")
-    search_fields = ("customer__full_name", "customer__user__username", "note")
-    list_select_related = ("customer", "session", "created_by")
-
-
-@admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
-    list_display = (
-        "checkout_id",
-        "customer",
-        "amount",
-        "currency",
-        "status",
-        "session",
-        "created_at",
-        "refunded_at",
-    )
-    list_filter = ("status", "currency", "created_at")
-    search_fields = ("checkout_id", "payment_intent", "customer__full_name")
-    list_select_related = ("customer", "session")
-
-
-@admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "type", "received_at")
-    list_filter = ("type",)
-    search_fields = ("event_id",)

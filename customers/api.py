@@ -4,17 +4,20 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
+from pydantic import field_validator
 
 from autodoctor.access import api_customer
 from autodoctor.api import error
+from sessions_app.models import Session
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
 from sessions_app.services import session_cancel, session_end_by_customer
 
 from . import selectors
-from .forms import IntakeForm
+from .forms import IntakeForm, WaiverForm
 from .services import IntakeDetails, intake_create, waiver_submit
 
 router = Router(tags=["customer"])
@@ -54,6 +57,15 @@ class IntakeIn(Schema):
     urgent: bool = False
     scheduled_for: datetime | None = None
 
+    @field_validator("vehicle", mode="before")
+    @classmethod
+    def vehicle_is_an_object(cls, value: object) -> object:
+        # ninja's schemas read attributes off anything, so "Ford" or [] would become an empty
+        # vehicle: say so instead of dropping what the client sent.
+        if not isinstance(value, dict | VehicleIn):
+            raise ValueError("give the vehicle as an object with year, make, model and vin (or leave it out)")
+        return value
+
 
 class IntakeStartOut(Schema):
     intake_id: int
@@ -71,12 +83,31 @@ class CheckoutOut(Schema):
     checkout_url: str
 
 
+# Form field -> the API's name for it (the intake form flattens the vehicle).
+INTAKE_FIELDS = {
+    "vehicle_year": "vehicle.year",
+    "vehicle_make": "vehicle.make",
+    "vehicle_model": "vehicle.model",
+    "vin": "vehicle.vin",
+    "mileage": "vehicle.mileage",
+}
+
+
+def _form_error(request: HttpRequest, form: Form, *, fields: dict[str, str] | None = None) -> HttpResponse:
+    """The same rules as the pages: a form's errors as the API's 400, naming the first field."""
+    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    first, messages = next(iter(errors.items()))
+    field = (fields or {}).get(first, first)
+    detail = f"{field}: {messages[0]}" if field != "__all__" else messages[0]
+    return error(request, "invalid_input", detail, 400, field=field, errors=errors)
+
+
 def customer_user(request: HttpRequest) -> User:
     """The signed-in customer's user (django_auth has already refused anonymous callers)."""
     return api_customer(request).user
 
 
-def _own_session(request: HttpRequest, session_id: int):
+def _own_session(request: HttpRequest, session_id: int) -> Session:
     customer = api_customer(request)
     session = selectors.customer_session(customer=customer, session_id=session_id)
     if session is None:
@@ -116,7 +147,7 @@ def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     "/intake/start",
     response={201: IntakeStartOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
 )
-def intake_start(request: HttpRequest, payload: IntakeIn):
+def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
     """Validate and save the intake (no attachments through the API); next step: the waiver."""
     customer = api_customer(request)
     vehicle = payload.vehicle
@@ -135,9 +166,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
         }
     )
     if not form.is_valid():
-        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-        first = next(iter(errors.values()))[0]
-        return error(request, "invalid_input", first, 400, errors=errors)
+        return _form_error(request, form, fields=INTAKE_FIELDS)
     intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
     return Status(201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())})
 
@@ -153,16 +182,19 @@ def intake_start(request: HttpRequest, payload: IntakeIn):
         409: ErrorOut,
     },
 )
-def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn):
+def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn) -> Any:
     """Sign the waiver: 201 with the session (free, credits), 200 with the checkout URL (card)."""
     customer = api_customer(request)
     intake = selectors.customer_intake(customer=customer, intake_id=payload.intake_id)
     if intake is None:
         raise Http404
+    form = WaiverForm(data={"full_name": payload.full_name, "agreed": "on" if payload.agreed else ""})
+    if not form.is_valid():
+        return _form_error(request, form)
     outcome = waiver_submit(
         intake=intake,
-        full_name=payload.full_name,
-        agreed=payload.agreed,
+        full_name=form.cleaned_data["full_name"],
+        agreed=form.cleaned_data["agreed"],
         ip_address=request.META.get("REMOTE_ADDR"),
         user_agent=request.headers.get("User-Agent", ""),
         site_url=request.build_absolute_uri("/"),

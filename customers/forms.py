@@ -1,6 +1,6 @@
 """Forms of the customer journey. They check input; the services decide and write."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
+from billing.stripe_client import stripe_configured
 from customers.models import PayWith
-from customers.stripe_client import stripe_configured
 from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
 from sessions_app.models import Plan
 
@@ -185,7 +185,7 @@ class IntakeForm(forms.Form):
     def clean_concern(self) -> str:
         return self.cleaned_data["concern"].strip()
 
-    def clean_scheduled_for(self):
+    def clean_scheduled_for(self) -> datetime | None:
         when = self.cleaned_data.get("scheduled_for")
         if when is None:
             return None

@@ -2,12 +2,15 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from customers.models import CreditLedger, Customer, Intake, IntakeAttachment, Payment
+from billing.models import CreditLedger, Payment
+from customers.models import Customer, Intake, IntakeAttachment
 from sessions_app.live import state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
@@ -17,6 +20,7 @@ from sessions_app.selectors import (
     session_version,
     state_version,
 )
+from sessions_app.status_view import CustomerEnd, StatusFlags, customer_end
 from sessions_app.transitions import SessionEventType, SessionStatus
 
 REFUND_NOTICE_DAYS = 14
@@ -31,7 +35,7 @@ BANNER_TOKEN_MAX_AGE = 15 * 60  # seconds; an older token just takes the checked
 
 
 @dataclass
-class ActiveSessionBanner:
+class ActiveSessionBanner(StatusFlags):
     """What the banner shows, the version stamp its poll sends back, and the state token that
     lets an unchanged poll skip loading session, user and customer (sessions_app.live)."""
 
@@ -45,9 +49,22 @@ class ActiveSessionBanner:
         return self.active.session if self.active else None
 
     @property
+    def status(self) -> str:
+        return self.active.session.status if self.active else ""
+
+    @cached_property
+    def end(self) -> CustomerEnd | None:
+        return customer_end(self.active.session) if self.active else None
+
+    @property
     def released(self) -> bool:
-        """The mechanic stepped away: the customer keeps their place in line."""
-        return self.latest_event == "released"
+        """The mechanic stepped away: the customer is back in line and keeps their place."""
+        return self.is_pending and self.latest_event == SessionEventType.RELEASED
+
+    @property
+    def promote_before_minutes(self) -> int:
+        """A scheduled session joins the queue this long before its time."""
+        return settings.PROMOTE_BEFORE_MINUTES
 
     @property
     def estimated_wait_minutes(self) -> int | None:
@@ -126,6 +143,17 @@ def active_session_url(*, customer: Customer) -> str:
 def past_sessions(*, customer: Customer) -> QuerySet[Session]:
     """Ended sessions, newest first, with rating, plan and mechanic loaded."""
     return session_history(customer=customer, group="ended")
+
+
+@dataclass(frozen=True)
+class PastSession(StatusFlags):
+    """One ended session in the dashboard's list."""
+
+    session: Session
+
+    @property
+    def status(self) -> str:
+        return self.session.status
 
 
 def recent_credit_entries(*, customer: Customer, limit: int = 5) -> list[CreditLedger]:

@@ -17,11 +17,14 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from billing.services import credit_balance
+from billing.stripe_client import stripe_configured
 from sessions_app.live import recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
-from sessions_app.services import credit_balance, session_end_by_customer
-from sessions_app.services.factory import active_session_error
+from sessions_app.services import session_end_by_customer
+from sessions_app.status_view import customer_end
 from sessions_app.transitions import SessionStatus
+from sessions_app.wording import active_session_refusal
 
 from . import selectors
 from .forms import IntakeForm, SignupForm, WaiverForm
@@ -34,7 +37,6 @@ from .services import (
     intake_create,
     waiver_submit,
 )
-from .stripe_client import stripe_configured
 
 SESSION_ENDED_EVENT = "session-ended"
 BANNER_TOKEN_EVENT = "banner-token"  # customer.js keeps the token for the next polls
@@ -110,10 +112,12 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
     }
     if request.htmx and request.htmx.target == "start-request":
         return render(request, "customers/dashboard.html#start-request", context)
+    past = Paginator(selectors.past_sessions(customer=customer), PAST_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     context.update(
-        past=Paginator(selectors.past_sessions(customer=customer), PAST_PER_PAGE).get_page(
-            request.GET.get("page")
-        ),
+        past=past,
+        past_sessions=[selectors.PastSession(session=session) for session in past],
         balance=credit_balance(customer=customer),
         credit_entries=selectors.recent_credit_entries(customer=customer),
         refunds=selectors.refund_notices(customer=customer),
@@ -171,7 +175,9 @@ def session_end(request: CustomerRequest, session_id: int) -> HttpResponse:
     if session is None:
         raise Http404
     if request.method == "GET":
-        return render(request, "customers/end_confirm.html", {"session": session})
+        return render(
+            request, "customers/end_confirm.html", {"session": session, "end": customer_end(session)}
+        )
     try:
         session = session_end_by_customer(session=session, user=request.user)
     except DomainError as exc:
@@ -214,7 +220,7 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
     customer = _customer(request)
     if customer_has_active_session(customer=customer):
         status = 200 if request.method == "GET" else 409
-        return _active_session_page(request, active_session_error(customer), status=status)
+        return _active_session_page(request, active_session_refusal(customer=customer), status=status)
     if request.method == "GET":
         initial = selectors.intake_initial(customer=customer, intake_id=request.GET.get("from"))
         if request.GET.get("plan"):
@@ -228,6 +234,11 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
             customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, form.checked_uploads)
         )
     except DomainError as exc:
+        if exc.code == "rate_limited":
+            form.add_error(None, exc.detail)
+            response = _intake_page(request, form, status=exc.http_status)
+            response["Retry-After"] = str(exc.retry_after or 60)
+            return response
         return _active_session_page(request, exc)
     for warning in form.warnings.values():
         messages.warning(request, warning)
@@ -235,8 +246,13 @@ def intake_new(request: CustomerRequest) -> HttpResponse:
 
 
 def _waiver_page(
-    request: CustomerRequest, intake: Intake, form: WaiverForm, *, status: int = 200, error=None
-):
+    request: CustomerRequest,
+    intake: Intake,
+    form: WaiverForm,
+    *,
+    status: int = 200,
+    error: DomainError | None = None,
+) -> HttpResponse:
     context = {
         "intake": intake,
         "form": form,

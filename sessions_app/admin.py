@@ -3,7 +3,8 @@
 from collections.abc import Callable
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib.auth.models import User
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from autodoctor.admin_base import ReadOnlyAdmin
@@ -11,7 +12,7 @@ from autodoctor.errors import DomainError
 
 from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
 from .services import session_cancel, session_expire, session_release
-from .transitions import can
+from .transitions import TRANSITIONS, can
 
 
 @admin.register(Plan)
@@ -34,10 +35,10 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -60,50 +61,54 @@ class EventInline(ReadOnlyInline):
     ordering = ("id",)
 
 
-def _apply(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, action: str, move: Callable
-) -> None:
-    done, refused = 0, []
-    for session in queryset:
-        if not can(action, session.status):
-            refused.append(f"#{session.pk} is {session.status}")
-            continue
-        try:
-            move(session)
-            done += 1
-        except DomainError as exc:
-            refused.append(f"#{session.pk}: {exc.detail}")
-    if done:
-        modeladmin.message_user(request, f"{action.capitalize()}: {done} session(s) done.", messages.SUCCESS)
-    if refused:
-        modeladmin.message_user(request, f"Not {action}d: " + "; ".join(refused), messages.WARNING)
+# What staff may do to sessions from the list, by transition, and what it means for them. The
+# table says when (can) and what the action is called (Transition.label); a new staff action is
+# one line here.
+StaffMove = Callable[[Session, User], Session]
+STAFF_MOVES: dict[str, tuple[StaffMove, str]] = {
+    "release": (
+        lambda s, staff: session_release(session=s, mechanic=None, reason="staff"),
+        "back to the queue, keeps its place",
+    ),
+    "cancel": (
+        lambda s, staff: session_cancel(session=s, user=staff, reason="staff"),
+        "refunds if it never went live",
+    ),
+    "expire": (lambda s, staff: session_expire(session=s), "refunds if it never went live"),
+}
 
 
-@admin.action(description="Release to the queue (keeps its place)")
-def release_sessions(modeladmin, request, queryset):
-    _apply(
-        modeladmin,
-        request,
-        queryset,
-        "release",
-        lambda s: session_release(session=s, mechanic=None, reason="staff"),
-    )
+ActionFunc = Callable[["admin.ModelAdmin[Session]", HttpRequest, "QuerySet[Session]"], None]
 
 
-@admin.action(description="Cancel (refunds if it never went live)")
-def cancel_sessions(modeladmin, request, queryset):
-    _apply(
-        modeladmin,
-        request,
-        queryset,
-        "cancel",
-        lambda s: session_cancel(session=s, user=request.user, reason="staff"),
-    )
+def _staff_action(action: str) -> ActionFunc:
+    """The admin action `<transition>_sessions`: named, labelled and allowed by the table."""
+    move, note = STAFF_MOVES[action]
+    label = TRANSITIONS[action].label
 
+    @admin.action(description=f"{label} ({note})")
+    def apply(
+        modeladmin: "admin.ModelAdmin[Session]", request: HttpRequest, queryset: "QuerySet[Session]"
+    ) -> None:
+        staff = request.user
+        assert isinstance(staff, User)  # the admin site lets only signed-in staff this far
+        done, refused = 0, []
+        for session in queryset:
+            if not can(action, session.status):
+                refused.append(f"#{session.pk} is {session.status}")
+                continue
+            try:
+                move(session, staff)
+                done += 1
+            except DomainError as exc:
+                refused.append(f"#{session.pk}: {exc.detail}")
+        if done:
+            modeladmin.message_user(request, f"{label}: {done} session(s) done.", messages.SUCCESS)
+        if refused:
+            modeladmin.message_user(request, f"{label}, not done: " + "; ".join(refused), messages.WARNING)
 
-@admin.action(description="Expire now (refunds if it never went live)")
-def expire_sessions(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, "expire", lambda s: session_expire(session=s))
+    apply.__name__ = f"{action}_sessions"
+    return apply
 
 
 @admin.register(Session)
@@ -129,7 +134,7 @@ class SessionAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     list_select_related = ("customer", "mechanic", "plan")
-    actions = (release_sessions, cancel_sessions, expire_sessions)
+    actions = tuple(_staff_action(action) for action in STAFF_MOVES)
     inlines = (ParticipantInline, AssignmentInline, EventInline)
     readonly_fields = (
         "type",
@@ -155,7 +160,7 @@ class SessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sessions are created only by the factory (the customer flow)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Session | None = None) -> bool:
         return False  # a session is history (events, payments, chat): end it with an action instead
 
 

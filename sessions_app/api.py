@@ -1,13 +1,14 @@
 """Session read endpoints shared by customers and mechanics, and the one session payload."""
 
 from datetime import datetime
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
 from .access import viewable_session
 from .schemas import SessionOut, session_payload
-from .selectors import session_events
+from .selectors import display_name_of, session_events
 
 router = Router(tags=["sessions"])
 
@@ -36,19 +37,19 @@ class IntakeOut(Schema):
 
 
 @router.get("/sessions/{session_id}", response=SessionOut)
-def get_session(request: HttpRequest, session_id: int):
+def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return session_payload(viewable_session(request, session_id))
 
 
 @router.get("/sessions/{session_id}/events", response=dict[str, list[EventOut]])
-def get_session_events(request: HttpRequest, session_id: int):
+def get_session_events(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = viewable_session(request, session_id)
     return {
         "events": [
             {
                 "id": e.pk,
                 "type": e.type,
-                "actor": e.actor.get_username() if e.actor else None,
+                "actor": display_name_of(e.actor),
                 "from_status": e.from_status,
                 "to_status": e.to_status,
                 "data": e.data,
@@ -60,7 +61,7 @@ def get_session_events(request: HttpRequest, session_id: int):
 
 
 @router.get("/sessions/{session_id}/intake", response=IntakeOut)
-def get_session_intake(request: HttpRequest, session_id: int):
+def get_session_intake(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = viewable_session(request, session_id)
     intake = session.intake
     if intake is None:

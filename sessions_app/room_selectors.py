@@ -2,11 +2,19 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import cached_property
 
-from sessions_app.models import Rating, Session, SessionMessage
-from sessions_app.selectors import session_version
-from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus, can
+from django import forms
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from customers.models import IntakeAttachment, PayWith
+
+from .forms import CompleteForm, MessageForm, RatingForm
+from .models import Rating, Session, SessionMessage
+from .selectors import session_version
+from .status_view import CustomerEnd, StatusFlags, customer_end
+from .transitions import TRANSITIONS, SessionStatus, SessionType, actions_from
 
 CHAT_HISTORY_LIMIT = 200
 
@@ -21,13 +29,78 @@ class ChatLine:
     role: str  # customer | mechanic | staff
 
 
+@dataclass(frozen=True)
+class RoomAction:
+    """A button in the room. With `confirm` it asks first: it opens a step that shows the fields
+    of `form` or what ending means (`end`), confirmed by a button with those words."""
+
+    name: str  # the transition ("end" for the customer's End Session)
+    label: str
+    url: str
+    style: str  # CSS classes of the button
+    confirm: str = ""
+    form: forms.Form | None = None
+    end: CustomerEnd | None = None
+
+
+@dataclass(frozen=True)
+class RoomRoute:
+    url_name: str
+    style: str  # CSS classes of the button
+    confirm: str = ""
+    form: type[forms.Form] | None = None
+
+
+# The transitions a mechanic takes in their session's room: where each posts and how it looks.
+# The table says when (actions_from) and what the button says (Transition.label); a new transition
+# gets its button from one line here, not from a template.
+MECHANIC_ROUTES: dict[str, RoomRoute] = {
+    "start": RoomRoute("room_start", "btn btn-success"),
+    "complete": RoomRoute("room_complete", "btn btn-success", confirm="Complete session", form=CompleteForm),
+    "release": RoomRoute("room_release", "btn"),
+}
+END_CONFIRM = "Yes, end it"
+
+
+def room_actions(*, session: Session, role: str) -> list[RoomAction]:
+    """What the person looking may do now, in table order."""
+    if role == "customer":
+        end = customer_end(session)
+        if end is None:
+            return []
+        return [RoomAction("end", end.label, end.url, "btn btn-danger", confirm=END_CONFIRM, end=end)]
+    if role != "mechanic":
+        return []  # staff act from the admin
+    actions = []
+    for name in actions_from(session.status):
+        route = MECHANIC_ROUTES.get(name)
+        if route is None:
+            continue
+        actions.append(
+            RoomAction(
+                name=name,
+                label=TRANSITIONS[name].label,
+                url=reverse(route.url_name, args=[session.pk]),
+                style=route.style,
+                confirm=route.confirm,
+                form=route.form() if route.form else None,
+            )
+        )
+    return actions
+
+
 @dataclass
-class Room:
+class Room(StatusFlags):
     session: Session
     role: str  # customer | mechanic | staff
     version: int
+    actions: list[RoomAction] = field(default_factory=list)
     rating: Rating | None = None
-    attachments: list = field(default_factory=list)
+    attachments: list[IntakeAttachment] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.session.status
 
     @property
     def is_customer(self) -> bool:
@@ -38,37 +111,28 @@ class Room:
         return self.role == "mechanic"
 
     @property
-    def is_over(self) -> bool:
-        return self.session.status not in ACTIVE_STATUSES
+    def is_chat(self) -> bool:
+        """A chat session has no video area."""
+        return self.session.type == SessionType.CHAT
 
     @property
-    def can_chat(self) -> bool:
-        return not self.is_over
+    def is_paid(self) -> bool:
+        return self.session.payment_method != PayWith.FREE
 
-    @property
-    def can_start(self) -> bool:
-        return self.is_mechanic and can("start", self.session.status)
+    @cached_property
+    def message_form(self) -> MessageForm | None:
+        """The chat's form while the session is on; None once it is over (the chat is closed)."""
+        return None if self.is_over else MessageForm()
 
-    @property
-    def can_complete(self) -> bool:
-        return self.is_mechanic and can("complete", self.session.status)
-
-    @property
-    def can_release(self) -> bool:
-        return self.is_mechanic and can("release", self.session.status)
-
-    @property
-    def can_end(self) -> bool:
-        """The customer's End Session: completes a live session, cancels one not started yet."""
-        status = self.session.status
-        return self.is_customer and (can("complete", status) or can("cancel", status))
-
-    @property
-    def can_rate(self) -> bool:
-        return self.is_customer and self.session.status == SessionStatus.COMPLETED and self.rating is None
+    @cached_property
+    def rating_form(self) -> RatingForm | None:
+        """The customer rates a completed session once."""
+        if self.is_customer and self.is_completed and self.rating is None:
+            return RatingForm()
+        return None
 
 
-def room_role(*, session: Session, user: Any) -> str:
+def room_role(*, session: Session, user: User) -> str:
     if session.customer.user_id == user.pk:
         return "customer"
     if session.mechanic is not None and session.mechanic.user_id == user.pk:
@@ -76,7 +140,7 @@ def room_role(*, session: Session, user: Any) -> str:
     return "staff"
 
 
-def room_state(*, session: Session, user: Any, with_intake: bool = True) -> Room:
+def room_state(*, session: Session, user: User, with_intake: bool = True) -> Room:
     """Everything the room shows except the chat. `session` comes from viewable_session (plan,
     customer, mechanic and intake loaded)."""
     rating = (
@@ -86,16 +150,18 @@ def room_state(*, session: Session, user: Any, with_intake: bool = True) -> Room
     )
     intake = session.intake if with_intake else None
     attachments = list(intake.attachments.all()) if intake is not None else []
+    role = room_role(session=session, user=user)
     return Room(
         session=session,
-        role=room_role(session=session, user=user),
+        role=role,
         version=session_version(session_id=session.pk),
+        actions=room_actions(session=session, role=role),
         rating=rating,
         attachments=attachments,
     )
 
 
-def chat_lines(*, session: Session, user: Any, after: int = 0) -> list[ChatLine]:
+def chat_lines(*, session: Session, user: User, after: int = 0) -> list[ChatLine]:
     """Messages newer than `after` (all recent ones when 0), oldest first, labelled for `user`."""
     qs = SessionMessage.objects.filter(session_id=session.pk).select_related("sender__mechanic")
     if after:

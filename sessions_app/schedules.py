@@ -4,10 +4,11 @@ SCHEDULES = {
     "expire-stale-sessions": ("sessions_app.tasks.expire_stale_sessions", 5),
     "release-idle-sessions": ("sessions_app.tasks.release_idle_sessions", 1),
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
+    "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
 }
 
 
-def install_schedules(**_kwargs) -> None:
+def install_schedules(**_kwargs: object) -> None:
     from django_q.models import Schedule
 
     for name, (func, minutes) in SCHEDULES.items():

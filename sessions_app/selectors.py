@@ -5,10 +5,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
+from autodoctor.access import customer_of, mechanic_of
 from customers.models import Customer
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent
@@ -159,10 +161,32 @@ def session_history(
 
 
 def session_events(*, session: Session) -> QuerySet[SessionEvent]:
-    return SessionEvent.objects.filter(session=session).select_related("actor").order_by("id")
+    """The audit trail, with what display_name_of() reads for each actor (one query)."""
+    return (
+        SessionEvent.objects.filter(session=session)
+        .select_related("actor__mechanic", "actor__customer")
+        .order_by("id")
+    )
 
 
-def user_can_view_session(*, user, session: Session) -> bool:
+STAFF_NAME = "Auto Doctor staff"
+
+
+def display_name_of(user: User | None) -> str | None:
+    """How people see each other: a mechanic's display name, a customer's full name, or "Auto
+    Doctor staff" — never a login username or an email. None for the system."""
+    if user is None:
+        return None
+    mechanic = mechanic_of(user)
+    if mechanic is not None:
+        return str(mechanic.display_name)
+    customer = customer_of(user)
+    if customer is not None:
+        return str(customer.full_name)
+    return STAFF_NAME
+
+
+def user_can_view_session(*, user: User | AnonymousUser, session: Session) -> bool:
     """The session's customer, its (current) mechanic and staff may see it."""
     if not user.is_authenticated:
         return False

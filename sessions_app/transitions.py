@@ -91,3 +91,24 @@ def can(action: str, status: str) -> bool:
 def actions_from(status: str) -> list[str]:
     """The transitions allowed from `status`, in table order."""
     return [name for name, t in TRANSITIONS.items() if status in t.sources]
+
+
+# --- the words people read, where SPEC §4 says it differently from the labels above ----------
+
+# The customer's one "End Session" (session_end_by_customer) completes a live session and cancels
+# one that has not started, so both transitions read the same to them.
+CUSTOMER_LABELS: dict[str, str] = {"complete": "End Session", "cancel": "End Session"}
+# How a status reads on a pill, where its own label says less: waiting means a mechanic has it.
+STATUS_LABELS: dict[str, str] = {S.WAITING: "Mechanic assigned"}
+
+
+def action_label(action: str, *, customer: bool = False) -> str:
+    """The button text for `action`: the customer's words where they have their own, else the table's."""
+    if customer and action in CUSTOMER_LABELS:
+        return CUSTOMER_LABELS[action]
+    return TRANSITIONS[action].label
+
+
+def status_label(status: str) -> str:
+    """How `status` reads on a status pill."""
+    return STATUS_LABELS.get(status) or SessionStatus(status).label

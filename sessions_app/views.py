@@ -19,6 +19,7 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import mechanic_of
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from mechanics.models import Mechanic
 
 from .access import viewable_session
 from .forms import CompleteForm, MessageForm, RatingForm, first_error
@@ -38,24 +39,15 @@ class RoomRequest(HttpRequest):
     user: User
 
 
-def _room_context(request: RoomRequest, session: Session, **extra) -> dict:
-    room = room_state(session=session, user=request.user)
-    return {
-        "room": room,
-        "session": session,
-        **extra,
-    }
-
-
 @require_GET
 @login_required
 def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpResponse:
     session = viewable_session(request, session_id)
     if session.type != room_type:
         return redirect(session.get_absolute_url())
+    room = room_state(session=session, user=request.user)
     lines = chat_lines(session=session, user=request.user)
-    context = _room_context(request, session, lines=lines)
-    return render(request, "sessions_app/room.html", context)
+    return render(request, "sessions_app/room.html", {"room": room, "session": session, "lines": lines})
 
 
 @require_GET
@@ -66,9 +58,11 @@ def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
     session = viewable_session(request, session_id)
     if request.GET.get("v") == str(session_version(session_id=session.pk)):
         return HttpResponse(status=204)
-    context = _room_context(request, session, oob=True)
-    response = render(request, "sessions_app/room.html#status", context)
-    if context["room"].is_over:
+    room = room_state(session=session, user=request.user, with_intake=False)  # the panel has no intake
+    response = render(
+        request, "sessions_app/room.html#status", {"room": room, "session": session, "oob": True}
+    )
+    if room.is_over:
         response.status_code = STOP_POLLING
     return response
 
@@ -115,7 +109,9 @@ def _send_message(request: RoomRequest, session: Session) -> HttpResponse:
 # --- actions: the mechanic's start / complete / release, the customer's rating ---------------
 
 
-def _mechanic_action(request: RoomRequest, session_id: int, act: Callable, done: str) -> HttpResponse:
+def _mechanic_action(
+    request: RoomRequest, session_id: int, act: Callable[[Session, Mechanic], Session], done: str
+) -> HttpResponse:
     session = viewable_session(request, session_id)
     mechanic = mechanic_of(request.user)
     if mechanic is None or session.mechanic_id != mechanic.pk:

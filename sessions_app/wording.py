@@ -2,6 +2,8 @@
 services (as DomainError details) and by every page that shows the same refusal."""
 
 from autodoctor.errors import DomainError
+from customers.models import Customer
+from sessions_app.models import Session
 
 
 def lock_message(active_count: int) -> str:
@@ -28,4 +30,16 @@ def invalid_transition(action: str, status: str) -> DomainError:
         f"{sentences.get(action, 'That change is not allowed now.')} (The session is {status}.)",
         action=action,
         status=status,
+    )
+
+
+def active_session_refusal(*, customer: Customer) -> DomainError:
+    """Invariant 1's answer: the customer already has an active session; with a link back to it."""
+    existing = Session.objects.active().for_customer(customer).only("id", "type").first()
+    url = existing.get_absolute_url() if existing else "/customer/dashboard/"
+    return DomainError(
+        "active_session_exists",
+        "You already have an active session. Return to it, or end it before starting a new request.",
+        session_id=existing.pk if existing else None,
+        session_url=url,
     )

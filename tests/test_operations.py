@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from billing.services import credit_balance
 from customers.models import Customer
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionEvent
-from sessions_app.services import credit_balance
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 from .accounts import customer_create
 from .checkout import FulfilmentOutcome, checkout_confirm, checkout_fulfil, checkout_start
-from .intake import IntakeDetails, customer_has_active_session, intake_create
+from .intake import IntakeDetails, customer_has_active_session, intake_create, intakes_purge_abandoned
 from .stripe_events import stripe_event_process
 from .waiver import WaiverOutcome, waiver_submit
 
@@ -16,6 +16,7 @@ __all__ = [
     "customer_create",
     "customer_has_active_session",
     "intake_create",
+    "intakes_purge_abandoned",
     "stripe_event_process",
     "waiver_submit",
 ]

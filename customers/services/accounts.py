@@ -1,9 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from billing.services import credits_grant
 from customers.models import Customer
 from mechanics.models import Workshop
-from sessions_app.services import credits_grant
 
 
 def customer_create(

@@ -16,10 +16,12 @@ from django.db import transaction
 from django.urls import reverse
 
 from autodoctor.errors import DomainError
-from customers.models import Customer, Intake, Payment
-from customers.stripe_client import stripe_client, stripe_configured
+from billing.models import Payment
+from billing.services import payment_refund
+from billing.stripe_client import stripe_client, stripe_configured
+from customers.models import Customer, Intake
 from sessions_app.models import Session
-from sessions_app.services import payment_refund, session_create
+from sessions_app.services import session_create
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,17 @@
 """Intake: the customer's description of the problem, with its attachments."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from autodoctor.ratelimit import rate_limit_check
 from customers.models import Customer, Intake, IntakeAttachment
 from customers.uploads import CheckedUpload
 from sessions_app.models import Plan, Session
-from sessions_app.services.factory import active_session_error
+from sessions_app.wording import active_session_refusal
 
 
 @dataclass
@@ -50,9 +53,24 @@ def customer_has_active_session(*, customer: Customer) -> bool:
 
 def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:
     """Save the intake and its attachments. Refused (`active_session_exists`) while the customer has
-    an active session: they must return to it or end it first."""
+    an active session: they must return to it or end it first; and (`rate_limited`) past
+    INTAKES_PER_HOUR intakes or ATTACHMENTS_PER_HOUR attachments an hour."""
     if customer_has_active_session(customer=customer):
-        raise active_session_error(customer)
+        raise active_session_refusal(customer=customer)
+    rate_limit_check(
+        recent=Intake.objects.filter(customer=customer),
+        limit=settings.INTAKES_PER_HOUR,
+        window=timedelta(hours=1),
+        what="new requests",
+    )
+    if details.uploads:
+        rate_limit_check(
+            recent=IntakeAttachment.objects.filter(intake__customer=customer),
+            limit=settings.ATTACHMENTS_PER_HOUR,
+            window=timedelta(hours=1),
+            adding=len(details.uploads),
+            what="attachments",
+        )
     stored: list[IntakeAttachment] = []
     try:
         with transaction.atomic():
@@ -86,3 +104,19 @@ def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:
             attachment.file.delete(save=False)
         raise
     return intake
+
+
+def intakes_purge_abandoned(*, now: datetime | None = None) -> int:
+    """Delete the attachments (rows and files) of intakes never sent: no waiver signed
+    ABANDONED_INTAKE_HOURS after they were written. The intake row stays (it holds no files).
+    Returns how many attachments were deleted."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.ABANDONED_INTAKE_HOURS)
+    stale = IntakeAttachment.objects.filter(
+        intake__created_at__lt=cutoff, intake__waiver__isnull=True, intake__sessions__isnull=True
+    )
+    deleted = 0
+    for attachment in stale.iterator():
+        attachment.file.delete(save=False)
+        attachment.delete()
+        deleted += 1
+    return deleted

@@ -9,7 +9,7 @@ from autodoctor.errors import DomainError
 from customers.models import Intake, PayWith, Waiver
 from sessions_app.models import Session
 from sessions_app.services import session_create
-from sessions_app.services.factory import active_session_error
+from sessions_app.wording import active_session_refusal
 
 from .checkout import checkout_start
 from .intake import customer_has_active_session
@@ -69,7 +69,7 @@ def waiver_submit(
         raise error
     customer = intake.customer
     if customer_has_active_session(customer=customer):
-        raise active_session_error(customer)
+        raise active_session_refusal(customer=customer)
     if not intake.plan.active:
         raise DomainError(
             "invalid_input", "That plan is no longer offered. Start a new request with another plan."

@@ -2,7 +2,6 @@
 
 from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
-from .credits import credit_balance, credits_grant, credits_spend
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
 from .lifecycle import (
@@ -16,13 +15,8 @@ from .lifecycle import (
     session_release,
     session_start,
 )
-from .refunds import payment_refund
 
 __all__ = [
-    "credit_balance",
-    "credits_grant",
-    "credits_spend",
-    "payment_refund",
     "session_accept",
     "session_cancel",
     "session_complete",

@@ -1,9 +1,13 @@
 """The session room's chat and the customer's rating. Neither changes a session's status."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from autodoctor.errors import DomainError
+from autodoctor.ratelimit import rate_limit_check
 from sessions_app.models import Rating, Session, SessionMessage
 from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
 
@@ -11,14 +15,13 @@ MAX_MESSAGE_LENGTH: int = SessionMessage._meta.get_field("body").max_length or 4
 
 
 def _lock(session: Session) -> Session:
+    """Lock the caller's session row and refresh it in place."""
+    locking = Session.objects.select_for_update(of=("self",)).select_related("customer", "mechanic")
     try:
-        return (
-            Session.objects.select_for_update(of=("self",))
-            .select_related("customer", "mechanic")
-            .get(pk=session.pk)
-        )
+        session.refresh_from_db(from_queryset=locking)
     except Session.DoesNotExist:
         raise DomainError("not_found", "That session does not exist.") from None
+    return session
 
 
 def message_send(*, session: Session, sender: User, body: str) -> SessionMessage:
@@ -32,6 +35,12 @@ def message_send(*, session: Session, sender: User, body: str) -> SessionMessage
         raise DomainError("invalid_input", "Write a message first.")
     if len(text) > MAX_MESSAGE_LENGTH:
         raise DomainError("invalid_input", f"Keep a message under {MAX_MESSAGE_LENGTH} characters.")
+    rate_limit_check(
+        recent=SessionMessage.objects.filter(sender=sender),
+        limit=settings.MESSAGES_PER_MINUTE,
+        window=timedelta(minutes=1),
+        what="messages",
+    )
     with transaction.atomic():
         locked = _lock(session)
         allowed = (

@@ -8,23 +8,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from billing.services import credits_spend
 from customers.models import Customer, Intake
 from sessions_app.events import event_record
 from sessions_app.models import Plan, Session, SessionAssignment, SessionParticipant
 from sessions_app.transitions import SessionEventType, SessionStatus
-
-from .credits import credits_spend
-
-
-def active_session_error(customer: Customer) -> DomainError:
-    existing = Session.objects.active().for_customer(customer).only("id", "type").first()
-    url = existing.get_absolute_url() if existing else "/customer/dashboard/"
-    return DomainError(
-        "active_session_exists",
-        "You already have an active session. Return to it, or end it before starting a new request.",
-        session_id=existing.pk if existing else None,
-        session_url=url,
-    )
+from sessions_app.wording import active_session_refusal
 
 
 def _payment_method(plan: Plan, pay_with: str) -> str:
@@ -66,7 +55,7 @@ def session_create(
             # partial unique index has the last word.
             Customer.objects.select_for_update().get(pk=customer.pk)
             if Session.objects.active().for_customer(customer).exists():
-                raise active_session_error(customer)
+                raise active_session_refusal(customer=customer)
             session = Session.objects.create(
                 type=plan.session_type,
                 plan=plan,
@@ -82,7 +71,7 @@ def session_create(
                 duration_minutes=plan.duration_minutes,
             )
             if method == "credits":
-                credits_spend(customer=customer, amount=plan.credit_cost, session=session, actor=actor)
+                credits_spend(customer=customer, amount=plan.credit_cost, session_id=session.pk, actor=actor)
             SessionParticipant.objects.create(
                 session=session, user_id=customer.user_id, role=SessionParticipant.Role.CUSTOMER
             )
@@ -99,6 +88,6 @@ def session_create(
             )
     except IntegrityError as exc:
         if Session.objects.active().for_customer(customer).exists():
-            raise active_session_error(customer) from exc
+            raise active_session_refusal(customer=customer) from exc
         raise
     return session

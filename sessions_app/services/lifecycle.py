@@ -6,6 +6,7 @@ order is what makes concurrent transitions deadlock-free.
 """
 
 import math
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -30,12 +31,19 @@ from sessions_app.wording import invalid_transition, lock_message
 
 from .refunds import refund_unstarted_session
 
+# What callers read from a session after a transition (the API's session payload): loaded with
+# the lock, so nobody re-reads the row afterwards. of=("self",) locks the session row only.
+_SESSION_LOCK_RELATED = ("plan", "customer", "mechanic")
 
-def _lock_session(session_id: int) -> Session:
+
+def _lock_session(session: Session) -> Session:
+    """Lock the caller's session row and refresh it in place: the caller keeps its object."""
+    locking = Session.objects.select_for_update(of=("self",)).select_related(*_SESSION_LOCK_RELATED)
     try:
-        return Session.objects.select_for_update().get(pk=session_id)
+        session.refresh_from_db(from_queryset=locking)
     except Session.DoesNotExist:
         raise DomainError("not_found", "That session does not exist.") from None
+    return session
 
 
 def _lock_mechanic(mechanic: Mechanic) -> Mechanic:
@@ -43,7 +51,10 @@ def _lock_mechanic(mechanic: Mechanic) -> Mechanic:
     # row FOR UPDATE, and a start/complete/release that holds one of this mechanic's sessions and
     # writes its event (actor = that user, an FK check) deadlocks with force end / accept waiting
     # for that session.
-    return Mechanic.objects.select_for_update(of=("self",)).select_related("user").get(pk=mechanic.pk)
+    mechanic.refresh_from_db(
+        from_queryset=Mechanic.objects.select_for_update(of=("self",)).select_related("user")
+    )
+    return mechanic
 
 
 def _lock_open_assignment(session: Session) -> SessionAssignment | None:
@@ -107,6 +118,22 @@ def _require_mechanic(session: Session, mechanic: Mechanic | None, action: str) 
         raise DomainError("forbidden", f"Only the mechanic assigned to this session can {action} it.")
 
 
+def _is_repeat(session: Session, action: str, mechanic: Mechanic | None) -> bool:
+    """A second start/complete/release by the mechanic who just did it (a double click, a retried
+    request): nothing to do, like a repeated accept. Checked on the locked row."""
+    if mechanic is None or session.status != TRANSITIONS[action].target:
+        return False
+    if action != "release":
+        return session.mechanic_id == mechanic.pk
+    last = session.events.order_by("-id").only("type", "actor_id", "data").first()
+    return (
+        last is not None
+        and last.type == SessionEventType.RELEASED
+        and last.actor_id == mechanic.user_id
+        and last.data.get("mechanic_id") == mechanic.pk
+    )
+
+
 def _require_customer_or_staff(session: Session, user: User, action: str) -> None:
     if not (user.is_staff or session.customer.user_id == user.pk):
         raise DomainError("forbidden", f"Only the session's customer or staff can {action} it.")
@@ -122,7 +149,7 @@ def _user_of(mechanic: Mechanic | None) -> Any:
 def session_promote(*, session: Session) -> Session:
     """System: a scheduled session enters the queue (15 min before its time)."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
         now = timezone.now()
         _move(locked, "promote", actor=None, fields={"queued_at": now})
         _requeue(locked)
@@ -138,7 +165,7 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
         )
         if session_id is None:
             raise DomainError("not_found", "That request does not exist.")
-        session = _lock_session(session_id)
+        session = _lock_session(Session(pk=session_id))
         locked = SessionAssignment.objects.select_for_update().get(pk=assignment.pk)
         # Visibility first: whatever its state, a workshop's request does not exist for outsiders.
         if locked.workshop_id is not None and locked.workshop_id != mech.workshop_id:
@@ -181,7 +208,9 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
 def session_start(*, session: Session, mechanic: Mechanic | None) -> Session:
     """The assigned mechanic goes live (mechanic=None: staff)."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
+        if _is_repeat(locked, "start", mechanic):
+            return locked
         _require_mechanic(locked, mechanic, "start")
         _move(locked, "start", actor=_user_of(mechanic), fields={"started_at": timezone.now()})
     return locked
@@ -211,12 +240,18 @@ def _release_locked(session: Session, *, actor: User | None, reason: str) -> Non
 
 
 def session_release(
-    *, session: Session, mechanic: Mechanic | None, reason: str = "mechanic", accepted_before=None
+    *,
+    session: Session,
+    mechanic: Mechanic | None,
+    reason: str = "mechanic",
+    accepted_before: datetime | None = None,
 ) -> Session:
     """Back to the queue at its original place ("Cancel / Unlock"); mechanic=None: system or staff.
     With `accepted_before` (the idle sweep), only if the current acceptance is that old."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
+        if _is_repeat(locked, "release", mechanic):
+            return locked
         _require_mechanic(locked, mechanic, "release")
         if accepted_before is not None:
             open_assignment = _lock_open_assignment(locked)
@@ -248,7 +283,9 @@ def _complete_locked(session: Session, *, actor: User | None, summary: str, by: 
 def session_complete(*, session: Session, mechanic: Mechanic | None, summary: str = "") -> Session:
     """The assigned mechanic completes a live session with a summary of the findings."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
+        if _is_repeat(locked, "complete", mechanic):
+            return locked
         _require_mechanic(locked, mechanic, "complete")
         _complete_locked(locked, actor=_user_of(mechanic), summary=summary, by="mechanic")
     return locked
@@ -257,7 +294,7 @@ def session_complete(*, session: Session, mechanic: Mechanic | None, summary: st
 def session_end_by_customer(*, session: Session, user: User) -> Session:
     """The customer's "End Session": completes a live session, cancels one that is not live yet."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
         _require_customer_or_staff(locked, user, "end")
         if locked.status == SessionStatus.LIVE:
             _complete_locked(locked, actor=user, summary="", by="customer")
@@ -282,18 +319,18 @@ def session_cancel(*, session: Session, user: User | None, reason: str = "custom
     """The customer or staff cancel a session that has not gone live; it is refunded.
     user=None: the system."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
         if user is not None:
             _require_customer_or_staff(locked, user, "cancel")
         _cancel_locked(locked, actor=user, reason=reason)
     return locked
 
 
-def session_expire(*, session: Session, queued_before=None) -> Session:
+def session_expire(*, session: Session, queued_before: datetime | None = None) -> Session:
     """System: a pending/waiting session that sat too long ends as expired and is refunded.
     With `queued_before`, the age is re-checked on the locked row (for the scheduled job)."""
     with transaction.atomic():
-        locked = _lock_session(session.pk)
+        locked = _lock_session(session)
         if not can("expire", locked.status):
             raise invalid_transition("expire", locked.status)
         if queued_before is not None and (locked.queued_at is None or locked.queued_at >= queued_before):
@@ -318,7 +355,7 @@ def session_force_end_all(*, mechanic: Mechanic) -> dict[str, int]:
         mech = _lock_mechanic(mechanic)
         ids = list(Session.objects.working().for_mechanic(mech).order_by("id").values_list("id", flat=True))
         for session_id in ids:
-            session = _lock_session(session_id)
+            session = _lock_session(Session(pk=session_id))
             if session.mechanic_id != mech.pk or session.status not in WORKING_STATUSES:
                 continue
             event_record(

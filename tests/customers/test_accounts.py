@@ -61,7 +61,7 @@ def test_customer_login_lands_on_the_dashboard(customer):
     assert response.redirect_chain[-1][0] == "/customer/dashboard/"
 
 
-def test_login_locks_after_100_failures_per_account_with_a_clear_message(customer, settings):
+def test_login_locks_after_100_failures_per_account_and_address_with_a_clear_message(customer, settings):
     settings.AXES_ENABLED = True
     settings.AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"  # the lead adds this to settings.py
     assert settings.AXES_FAILURE_LIMIT == 100
@@ -89,11 +89,50 @@ def test_login_locks_after_100_failures_per_account_with_a_clear_message(custome
         client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}).status_code
         == 302
     )
-    # Per account: another customer is not affected.
+    # Per account and address: the owner signing in from elsewhere is not locked out by a
+    # stranger's failures, and another customer is not affected.
+    for _ in range(100):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}).status_code
+        == 429
+    )
+    elsewhere = Client(REMOTE_ADDR="203.0.113.7")
+    assert (
+        elsewhere.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}).status_code
+        == 302
+    )
     from tests.factories import make_customer
 
     make_customer("bob")
     assert (
         Client().post("/accounts/login/", {"username": "bob", "password": "pw-for-tests-1"}).status_code
+        == 302
+    )
+
+
+def test_staff_unlock_an_account_from_admin(customer, settings):
+    settings.AXES_ENABLED = True
+    from axes.models import AccessAttempt
+    from django.contrib.auth.models import User
+
+    client = Client()
+    for _ in range(100):
+        client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}).status_code
+        == 429
+    )
+
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("boss", "boss@example.com", "pw-boss-123456"))
+    attempt = AccessAttempt.objects.get(username="alice")
+    response = staff.post(
+        "/admin/axes/accessattempt/",
+        {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"},
+    )
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    assert (
+        client.post("/accounts/login/", {"username": "alice", "password": "pw-for-tests-1"}).status_code
         == 302
     )

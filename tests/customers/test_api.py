@@ -3,8 +3,9 @@
 import pytest
 from django.test import Client
 
+from billing.services import credit_balance
 from customers.models import Intake
-from sessions_app.services import credit_balance, session_accept, session_start
+from sessions_app.services import session_accept, session_start
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_intake_start_201_and_waiver_201_for_free(customer, customer_client):
 def test_credit_plan_spends_and_402_when_short(customer, customer_client):
     intake_id = start(customer_client, plan="diagnostic-45", pay_with="credits")
     response = post(
-        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "A", "agreed": True}
+        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "Alice", "agreed": True}
     )
     assert response.status_code == 201 and credit_balance(customer=customer) == 5
     customer_client.post(f"/api/sessions/{response.json()['session']['id']}/cancel")
@@ -83,7 +84,7 @@ def test_credit_plan_spends_and_402_when_short(customer, customer_client):
 def test_card_plan_answers_200_with_the_checkout_url(customer, customer_client, stripe_stub):
     intake_id = start(customer_client, plan="video-30", pay_with="card")
     response = post(
-        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "A", "agreed": True}
+        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "Alice", "agreed": True}
     )
     assert response.status_code == 200
     assert response.json()["checkout_url"].startswith(stripe_stub.url + "/pay/cs_test_")
@@ -93,7 +94,7 @@ def test_active_session_gives_409_with_a_link(customer, customer_client):
     intake_id = start(customer_client)
     session = make_session(customer)
     response = post(
-        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "A", "agreed": True}
+        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "Alice", "agreed": True}
     )
     assert response.status_code == 409
     assert response.json() == {
@@ -146,7 +147,7 @@ def test_check_digit_warning_is_returned_not_refused(customer_client):
 def test_waiver_400_when_not_agreed_and_404_for_others(customer_client):
     intake_id = start(customer_client)
     response = post(
-        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "A", "agreed": False}
+        customer_client, "/api/waiver/submit", {"intake_id": intake_id, "full_name": "Alice", "agreed": False}
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid_input"
     other = Client()

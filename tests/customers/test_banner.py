@@ -208,6 +208,51 @@ def test_the_end_dialog_says_what_ending_means_in_each_state():
     assert f"ends your live session with {name}" in client.get("/customer/dashboard/").content.decode()
 
 
+def test_a_scheduled_banner_reads_the_promotion_lead_from_settings(customer, customer_client, settings):
+    settings.PROMOTE_BEFORE_MINUTES = 25
+    make_session(customer, scheduled_for=timezone.now() + timedelta(hours=3))
+    assert "You join the queue 25 minutes before." in banner_html(customer_client)
+
+
+def test_the_banner_pill_and_end_dialog_follow_the_status(customer, customer_client, monkeypatch):
+    from sessions_app.transitions import STATUS_LABELS, SessionStatus
+
+    session = make_session(customer, plan_code="quick-chat", pay_with="credits")
+    html = banner_html(customer_client)
+    assert 'data-testid="banner-status">Pending<' in html
+    assert "you will lose your place in line. Anything you paid is refunded in full." in html
+    assert f'<form method="post" action="/customer/sessions/{session.pk}/end/"' in html
+    monkeypatch.setitem(STATUS_LABELS, SessionStatus.PENDING, "In the queue")
+    assert 'data-testid="banner-status">In the queue<' in banner_html(customer_client)
+
+
+def test_the_banners_end_buttons_say_what_the_table_says(customer, customer_client):
+    """The banner's End Session link and dialog button still spell their words (their lines carry
+    the dialog attributes); this keeps them equal to the customer's words in the table."""
+    from sessions_app.transitions import action_label
+
+    session = make_session(customer)
+    html = banner_html(customer_client)
+    words = {action_label(action, customer=True) for action in ("complete", "cancel")}
+    assert len(words) == 1
+    (end,) = words
+    assert f'href="/customer/sessions/{session.pk}/end/" ' in html and f">{end}</a>" in html
+    assert f'class="btn btn-danger">{end}</button>' in html
+
+
+def test_the_dashboard_offers_a_rating_only_for_completed_sessions(customer, customer_client):
+    from sessions_app.services import session_cancel, session_complete
+
+    session_cancel(session=make_session(customer), user=customer.user)
+    completed = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(completed), mechanic=mech)
+    session_start(session=completed, mechanic=mech)
+    session_complete(session=completed, mechanic=mech, summary="Done")
+    html = banner_html(customer_client)
+    assert html.count("Rate this session") == 1 and f'href="/chat/{completed.pk}/#rate"' in html
+
+
 # --- the fast path: a state token answers an unchanged poll before anything is loaded --------
 
 

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from customers.models import Intake, Payment, StripeEvent
+from billing.models import Payment, StripeEvent
+from customers.models import Intake
 from sessions_app.models import Session
 from tests.customers.conftest import intake_data
 from tests.factories import make_customer, plan

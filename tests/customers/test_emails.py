@@ -72,3 +72,29 @@ def test_no_email_without_an_address(customer, outbox):
     with outbox():
         session_accept(assignment=open_assignment(session), mechanic=make_mechanic("mike"))
     assert mail.outbox == []
+
+
+def test_the_words_come_from_the_email_templates_as_plain_text(customer, outbox):
+    """Plain text: names and summaries are sent as written, never HTML-escaped."""
+    session = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    session_start(session=session, mechanic=mech)
+    with outbox():
+        session_complete(session=session, mechanic=mech, summary='Belt & pulley: "worn", replace <soon>.')
+    (message,) = mail.outbox
+    assert message.body == (
+        "Hello Alice Driver,\n\nYour session with Mike is complete.\n\n"
+        'Summary:\nBelt & pulley: "worn", replace <soon>.\n\nAuto Doctor\n'
+    )
+
+
+def test_a_released_customer_reads_a_capitalised_sentence(customer, outbox):
+    session = make_session(customer)
+    mech = make_mechanic("mike")
+    session_accept(assignment=open_assignment(session), mechanic=mech)
+    with outbox():
+        session_release(session=session, mechanic=mech)
+    (message,) = mail.outbox
+    assert message.subject == "Auto Doctor: Your mechanic stepped away: you keep your place in line"
+    assert "\n\nYour mechanic had to step away." in message.body  # the mechanic is cleared by then

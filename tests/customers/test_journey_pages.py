@@ -2,9 +2,10 @@
 
 import pytest
 
-from customers.models import CreditLedger, Intake, Waiver
+from billing.models import CreditLedger
+from billing.services import credit_balance
+from customers.models import Intake, Waiver
 from sessions_app.models import Session
-from sessions_app.services import credit_balance
 from tests.customers.conftest import intake_data
 from tests.factories import make_session
 

@@ -7,7 +7,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from customers.models import Intake, Payment, StripeEvent
+from billing.models import Payment, StripeEvent
+from customers.models import Intake
 from sessions_app.models import Session
 from sessions_app.services import session_accept
 from tests.customers.conftest import intake_data

@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from billing.services import credit_balance
 from sessions_app.models import Session
-from sessions_app.services import credit_balance
 from tests.e2e.customer_steps import (
     WAIT,
     banner_pill,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from customers.models import Payment
+from billing.models import Payment
 from sessions_app.models import Session
 from tests.e2e.customer_steps import (
     WAIT,

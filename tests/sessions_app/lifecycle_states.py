@@ -8,7 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from customers.models import CreditLedger, Customer
+from billing.models import CreditLedger
+from customers.models import Customer
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.services import (

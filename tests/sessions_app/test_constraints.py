@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from customers.models import CreditLedger
+from billing.models import CreditLedger
 from sessions_app.models import Rating, Session, SessionAssignment, SessionEvent
 from sessions_app.transitions import SessionStatus as S
 from tests.factories import make_customer, make_mechanic, plan

@@ -3,8 +3,8 @@
 import pytest
 
 from autodoctor.errors import DomainError
-from customers.models import CreditLedger
-from sessions_app.services import credit_balance, credits_grant, credits_spend
+from billing.models import CreditLedger
+from billing.services import credit_balance, credits_grant, credits_spend
 from tests.factories import make_customer, make_session
 
 from .lifecycle_states import assert_human_sentence

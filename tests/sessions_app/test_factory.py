@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from billing.services import credit_balance
 from sessions_app.models import Session, SessionAssignment, SessionEvent
-from sessions_app.services import credit_balance
 from sessions_app.transitions import SessionStatus as S
 from tests.factories import make_customer, make_session, plan
 

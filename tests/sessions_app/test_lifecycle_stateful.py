@@ -27,7 +27,8 @@ from hypothesis.stateful import (
 )
 
 from autodoctor.errors import DomainError
-from customers.models import CreditLedger, Customer
+from billing.models import CreditLedger
+from customers.models import Customer
 from mechanics.models import Mechanic
 from mechanics.services import workshop_get_or_create
 from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent

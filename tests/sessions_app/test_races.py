@@ -16,12 +16,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
-from customers.models import CreditLedger
+from billing.models import CreditLedger
+from billing.services import credit_balance, credits_spend
 from sessions_app.models import Session, SessionAssignment, SessionEvent
 from sessions_app.selectors import mechanic_active_count
 from sessions_app.services import (
-    credit_balance,
-    credits_spend,
     session_accept,
     session_cancel,
     session_complete,

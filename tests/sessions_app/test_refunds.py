@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.models import CreditLedger, Payment
+from billing.models import CreditLedger, Payment
+from billing.services import credit_balance, payment_refund
 from sessions_app.models import SessionEvent
 from sessions_app.services import (
-    credit_balance,
-    payment_refund,
     session_cancel,
     session_end_by_customer,
     session_expire,

@@ -121,3 +121,73 @@ def test_status_poll(accepted, django_assert_num_queries):
     session_complete(session=session, mechanic=mech, summary="Done")
     response = customer_client.get(url, {"v": version})
     assert response.status_code == 286 and b"The chat is closed" in response.content
+
+
+# --- the transition table drives the room ----------------------------------------------------
+
+
+def test_the_rooms_buttons_come_from_the_transition_table(accepted, monkeypatch):
+    """A new transition, or new words for one, reach the room without a template edit."""
+    from dataclasses import replace
+
+    from sessions_app import room_selectors
+    from sessions_app.transitions import TRANSITIONS, SessionEventType, SessionStatus, Transition
+
+    session, _, mechanic_client, _ = accepted
+    monkeypatch.setitem(TRANSITIONS, "start", replace(TRANSITIONS["start"], label="Go live now"))
+    pause = Transition(
+        "pause",
+        frozenset({SessionStatus.WAITING}),
+        SessionStatus.PENDING,
+        SessionEventType.RELEASED,
+        "Hand back",
+    )
+    monkeypatch.setitem(TRANSITIONS, "pause", pause)
+    monkeypatch.setitem(
+        room_selectors.MECHANIC_ROUTES, "pause", room_selectors.RoomRoute("room_release", "btn")
+    )
+    page = mechanic_client.get(f"/chat/{session.pk}/").content.decode()
+    assert ">Go live now</button>" in page and "Start Session" not in page
+    assert ">Hand back</button>" in page and ">Cancel / Unlock</button>" in page
+
+
+def test_the_customer_reads_their_own_words_for_ending(accepted, monkeypatch):
+    from sessions_app.transitions import CUSTOMER_LABELS
+
+    session, customer_client, _, _ = accepted
+    page = customer_client.get(f"/chat/{session.pk}/").content.decode()
+    assert '<summary class="btn btn-danger">End Session</summary>' in page
+    assert "Mike will not start it" in page  # what ending means, as the banner and the end page say
+    monkeypatch.setitem(CUSTOMER_LABELS, "cancel", "Stop my request")
+    page = customer_client.get(f"/chat/{session.pk}/").content.decode()
+    assert '<summary class="btn btn-danger">Stop my request</summary>' in page
+    confirm = customer_client.get(f"/customer/sessions/{session.pk}/end/").content.decode()
+    assert ">Stop my request</button>" in confirm
+
+
+def test_room_forms_carry_the_limits_of_the_action_forms(accepted):
+    from sessions_app.forms import COMMENT_MAX, MESSAGE_MAX, SUMMARY_MAX
+
+    session, customer_client, mechanic_client, mech = accepted
+    session_start(session=session, mechanic=mech)
+    page = mechanic_client.get(f"/chat/{session.pk}/").content.decode()
+    assert f'name="summary" cols="40" rows="4" maxlength="{SUMMARY_MAX}" required' in page
+    assert f'maxlength="{MESSAGE_MAX}"' in page
+    session_complete(session=session, mechanic=mech, summary="Done")
+    page = customer_client.get(f"/chat/{session.pk}/").content.decode()
+    assert f'name="comment" cols="40" rows="3" maxlength="{COMMENT_MAX}"' in page
+    assert 'id="star-1" name="stars" value="1" required' in page
+
+
+def test_room_and_customer_templates_spell_no_status_and_no_limit():
+    """Templates branch on the view-models' flags and read limits from the forms."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR) / "templates"
+    for template in [*root.glob("sessions_app/*.html"), *root.glob("customers/*.html")]:
+        text = template.read_text()
+        assert not re.search(r"(status|type|payment_method) *[!=]= *[\"']", text), template.name
+        assert "maxlength=" not in text, template.name

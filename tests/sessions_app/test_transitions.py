@@ -59,6 +59,8 @@ ALLOWED: dict[str, dict[str, str]] = {
         S.LIVE: S.COMPLETED,
     },
 }
+# Start and complete by the session's own mechanic, when already done: an idempotent no-op.
+REPEATS = {("start", S.LIVE), ("complete", S.COMPLETED)}
 REFUSAL_CODE = {"accept": "already_taken"}  # every other action: invalid_transition
 EVENT_OF_TARGET = {S.CANCELLED: "cancelled", S.COMPLETED: "completed"}
 
@@ -120,7 +122,12 @@ def test_transition_from_every_status(action, status):
     before = db_snapshot()
     events_before = SessionEvent.objects.filter(session=session).count()
 
-    if status in ALLOWED[action]:
+    if (action, status) in REPEATS:
+        # The same mechanic did this already (a double click, a retried request): a no-op.
+        result = perform(action, session, mechanic)
+        assert result.status == status
+        assert db_snapshot() == before, "a repeated transition must change nothing"
+    elif status in ALLOWED[action]:
         result = perform(action, session, mechanic)
         target = ALLOWED[action][status]
         assert result.status == target
@@ -371,3 +378,29 @@ def test_job_from_every_status(job, status):
     # Running it again finds nothing more to do.
     assert JOBS[job](now=timezone.now() + LATER[job]) == 0
     assert replay_status(session) == session.status
+
+
+def test_a_repeated_release_by_the_same_mechanic_is_a_no_op_but_not_for_anyone_else():
+    session = session_in(S.WAITING)
+    mechanic = session.mechanic
+    session_release(session=session, mechanic=mechanic)
+    events = SessionEvent.objects.filter(session=session).count()
+
+    again = session_release(session=Session(pk=session.pk), mechanic=mechanic)
+
+    assert again.status == S.PENDING and again.mechanic_id is None
+    assert SessionEvent.objects.filter(session=session).count() == events
+    with pytest.raises(DomainError) as refused:
+        session_release(session=Session(pk=session.pk), mechanic=make_mechanic())
+    assert refused.value.code == "invalid_transition"
+
+
+def test_the_service_refreshes_the_callers_object_in_place():
+    """Callers keep their object: no re-read after a transition (the API answers from it)."""
+    session = session_in(S.WAITING)
+    stale = Session.objects.get(pk=session.pk)
+
+    returned = session_start(session=stale, mechanic=session.mechanic)
+
+    assert returned is stale and stale.status == S.LIVE and stale.started_at is not None
+    assert stale.plan.code and stale.customer.full_name and stale.mechanic is not None

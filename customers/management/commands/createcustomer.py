@@ -1,6 +1,10 @@
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from autodoctor.commands import column_bounded
+from billing.models import CreditLedger
 from customers.services import customer_create
 from mechanics.services import workshop_get_or_create
 
@@ -8,7 +12,7 @@ from mechanics.services import workshop_get_or_create
 class Command(BaseCommand):
     help = "Create a customer account, optionally with opening credits and a workshop."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
         parser.add_argument("--credits", type=int, default=0)
@@ -16,11 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="Full name")
         parser.add_argument("--email", default="")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         if get_user_model().objects.filter(username=opts["username"]).exists():
             raise CommandError(f"User {opts['username']!r} already exists.")
-        if opts["credits"] < 0:
-            raise CommandError("--credits cannot be negative.")
+        if opts["credits"]:
+            column_bounded(opts["credits"], model=CreditLedger, field="amount", option="--credits", minimum=0)
         workshop = workshop_get_or_create(name=opts["workshop"]) if opts["workshop"] else None
         customer = customer_create(
             username=opts["username"],

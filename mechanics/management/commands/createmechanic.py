@@ -1,16 +1,17 @@
-from argparse import ArgumentParser
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from autodoctor.commands import column_bounded
+from mechanics.models import Mechanic
 from mechanics.services import mechanic_create, workshop_get_or_create
 
 
 class Command(BaseCommand):
     help = "Create a mechanic account (mechanics never sign up themselves)."
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
         parser.add_argument("--workshop", default="", help="Workshop name (created if missing)")
@@ -21,8 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if get_user_model().objects.filter(username=opts["username"]).exists():
             raise CommandError(f"User {opts['username']!r} already exists.")
-        if opts["capacity"] < 1:
-            raise CommandError("--capacity must be at least 1.")
+        column_bounded(
+            opts["capacity"], model=Mechanic, field="max_active_sessions", option="--capacity", minimum=1
+        )
         workshop = workshop_get_or_create(name=opts["workshop"]) if opts["workshop"] else None
         mechanic = mechanic_create(
             username=opts["username"],

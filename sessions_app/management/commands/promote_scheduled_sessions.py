@@ -1,4 +1,4 @@
-from sessions_app.management.job_command import JobCommand
+from autodoctor.commands import JobCommand
 from sessions_app.services import sessions_promote_due
 
 

@@ -1,7 +1,8 @@
 """Demo data (SPEC §1): plans, a workshop, customers, mechanics, staff and a little history.
 Idempotent: a second run changes nothing."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -39,7 +40,7 @@ MECHANICS = [
 class Command(BaseCommand):
     help = "Create the demo plans, accounts (password 'autodoctor') and a few past sessions. Safe to rerun."
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         with transaction.atomic():
             ensure_default_plans()
             garage = workshop_get_or_create(name="Downtown Garage")
@@ -168,7 +169,7 @@ class Command(BaseCommand):
             customer=customer, plan=plan, intake=intake, pay_with=pay_with, urgent=urgent, actor=customer.user
         )
 
-    def _backdate(self, session: Session, when, *, minutes: int) -> None:
+    def _backdate(self, session: Session, when: datetime, *, minutes: int) -> None:
         """Move a demo session's timestamps into the past (timestamps only, never its status)."""
         Session.objects.filter(pk=session.pk).update(
             created_at=when,

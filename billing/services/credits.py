@@ -6,15 +6,17 @@ from django.db import transaction
 from django.db.models import Sum
 
 from autodoctor.errors import DomainError
-from customers.models import CreditLedger, Customer
+from billing.models import CreditLedger
+from customers.models import Customer
 
 
 def credit_balance(*, customer: Customer) -> int:
     return CreditLedger.objects.filter(customer=customer).aggregate(total=Sum("amount"))["total"] or 0
 
 
-def _lock_customer(customer: Customer) -> Customer:
-    return Customer.objects.select_for_update().get(pk=customer.pk)
+def _lock_customer(customer: Customer | int) -> Customer:
+    pk = customer if isinstance(customer, int) else customer.pk
+    return Customer.objects.select_for_update().get(pk=pk)
 
 
 def credits_grant(
@@ -36,7 +38,7 @@ def credits_grant(
 
 
 def credits_spend(
-    *, customer: Customer, amount: int, session=None, actor: User | None = None
+    *, customer: Customer, amount: int, session_id: int | None = None, actor: User | None = None
 ) -> CreditLedger:
     """Take `amount` credits, or raise `insufficient_credits` without writing anything."""
     if amount <= 0:
@@ -54,5 +56,30 @@ def credits_spend(
                 needed=amount,
             )
         return CreditLedger.objects.create(
-            customer=customer, amount=-amount, kind=CreditLedger.Kind.SPEND, session=session, created_by=actor
+            customer=customer,
+            amount=-amount,
+            kind=CreditLedger.Kind.SPEND,
+            session_id=session_id,
+            created_by=actor,
         )
+
+
+def credits_refund_session(*, customer_id: int, session_id: int, note: str, actor: User | None) -> int:
+    """Give back every credit spent on a session (once: what was spent minus what came back).
+    Returns how many credits were refunded (0 when there was nothing to give back)."""
+    with transaction.atomic():
+        _lock_customer(customer_id)
+        spent = -(
+            CreditLedger.objects.filter(session_id=session_id).aggregate(total=Sum("amount"))["total"] or 0
+        )
+        if spent <= 0:
+            return 0
+        CreditLedger.objects.create(
+            customer_id=customer_id,
+            amount=spent,
+            kind=CreditLedger.Kind.REFUND,
+            session_id=session_id,
+            note=note,
+            created_by=actor,
+        )
+        return spent

@@ -1,0 +1,118 @@
+"""A database outage is answered 503 with Retry-After, never the 500 page.
+
+When PostgreSQL restarts, fails over or refuses connections, the request did nothing wrong and
+the same request will work in a few seconds: say so (503 + `Retry-After`), so browsers, htmx
+(which swaps nothing on a 5xx), API clients and load balancers can tell "try again" from "bug".
+Only connection-level errors count: `OperationalError` and `InterfaceError`. An
+`IntegrityError`, `DataError` or `ProgrammingError` is a conflict or a bug and stays what it is.
+
+Two ways in, because Django turns every exception into a response at each middleware layer:
+
+- `process_exception` sees what a view (or its template) raises: the usual case, since the
+  session and `request.user` load lazily inside the view. Answered here, logged as a warning.
+- Anything below this middleware that fails outside the view (a session save in
+  SessionMiddleware's response phase) reaches `__call__` as Django's 500 response. The
+  `got_request_exception` receiver notes the outage on the request, and `__call__` swaps that
+  500 for the 503. Django has logged it as an error by then; the client still gets the truth.
+
+The answer never touches the database: the HTML page is rendered from a plain context (no
+request, so no context processors, no user, no session).
+"""
+
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.log import log_response
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+OUTAGE_ERRORS = (OperationalError, InterfaceError)
+API_PREFIX = "/api/"
+UNAVAILABLE_DETAIL = "The service is briefly unavailable. Please try again in a few seconds."
+# Set on the request by the signal receiver when Django is about to answer an outage with a 500.
+OUTAGE_ATTRIBUTE = "_database_outage"
+
+
+def wants_json(request: HttpRequest) -> bool:
+    if request.path_info.startswith(API_PREFIX):
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def service_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """The 503 for a database outage: JSON for the API and JSON clients, a static page otherwise."""
+    response: HttpResponse
+    if wants_json(request):
+        response = JsonResponse({"error": "service_unavailable", "detail": UNAVAILABLE_DETAIL}, status=503)
+    else:
+        page = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # An outage answer must not be kept by a browser or a proxy.
+    response["Cache-Control"] = "no-store"
+    # A warning, not an error: nothing to fix in the code. Logged once with the cause (no
+    # traceback per request during an outage); log_response also keeps Django's request logger
+    # from logging this 503 again as an error.
+    log_response(
+        "Database unavailable, answered 503: %s %s (%s: %s)",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        str(exc).strip(),
+        response=response,
+        request=request,
+        logger=logger,
+        level="warning",
+    )
+    return response
+
+
+@receiver(got_request_exception, dispatch_uid="autodoctor.middleware.note_outage")
+def note_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    """Django sends this while it turns an uncaught exception into the 500 response (still
+    inside the `except` block, so sys.exc_info() is that exception)."""
+    exc = sys.exc_info()[1]
+    if request is not None and isinstance(exc, OUTAGE_ERRORS):
+        setattr(request, OUTAGE_ATTRIBUTE, exc)
+
+
+class DatabaseOutageMiddleware:
+    """Place it early (right after SecurityMiddleware and whitenoise): everything below it is
+    covered."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        return self._replace_outage_500(request, self.get_response(request))
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return self._replace_outage_500(request, await self.get_response(request))
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OUTAGE_ERRORS):
+            return service_unavailable(request, exception)
+        return None
+
+    def _replace_outage_500(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        exc = getattr(request, OUTAGE_ATTRIBUTE, None)
+        if exc is not None and response.status_code == 500:
+            return service_unavailable(request, exc)
+        return response
