@@ -94,10 +94,6 @@ def banner_stamp(*, customer: Customer) -> BannerStamp:
     return BannerStamp(f"{session_id}-{status}-{session_version(session_id=session_id)}")
 
 
-def banner_version(*, customer: Customer) -> str:
-    return banner_stamp(customer=customer).version
-
-
 def banner_token(*, session_key: str | None, state: int) -> str:
     """The banner's state token for global state version `state`, which must have been read
     before whatever the banner shows (or compares) was read."""

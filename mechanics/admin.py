@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from sessions_app.services import session_force_end_all
 
@@ -12,7 +14,9 @@ class WorkshopAdmin(admin.ModelAdmin):
 
 
 @admin.action(description="Force end all their active sessions")
-def force_end_all(modeladmin, request, queryset):
+def force_end_all(
+    modeladmin: "admin.ModelAdmin[Mechanic]", request: HttpRequest, queryset: QuerySet[Mechanic]
+) -> None:
     for mechanic in queryset:
         counts = session_force_end_all(mechanic=mechanic)
         modeladmin.message_user(

@@ -26,6 +26,7 @@ from sessions_app.services import (
     session_start,
 )
 
+from .models import Mechanic
 from .selectors import own_sessions
 
 router = Router(tags=["mechanic"])
@@ -103,7 +104,7 @@ def assignment_payload(assignment: SessionAssignment, *, now: datetime) -> dict[
     }
 
 
-def _own_session(request: HttpRequest, session_id: int) -> tuple[Any, Session]:
+def _own_session(request: HttpRequest, session_id: int) -> tuple[Mechanic, Session]:
     mechanic = api_mechanic(request)
     session = own_sessions(mechanic=mechanic).filter(pk=session_id).first()
     if session is None:
@@ -117,7 +118,7 @@ def _reloaded(session_id: int) -> dict[str, Any]:
 
 
 @router.get("/mechanic/queue", response=QueueOut, summary="The queue this mechanic may claim from")
-def get_queue(request: HttpRequest, limit: int = 50):
+def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     """Queued requests visible to this mechanic, urgent first, then oldest first.
     `blocked` is true when the mechanic is at capacity and must finish or release work first."""
     mechanic = api_mechanic(request)
@@ -139,7 +140,7 @@ def get_queue(request: HttpRequest, limit: int = 50):
     response={200: AcceptOut, 404: MechanicApiError, 409: MechanicApiError},
     summary="Claim a queued request",
 )
-def accept_assignment(request: HttpRequest, assignment_id: int):
+def accept_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
     """Exactly one of several concurrent callers wins; the others get 409 `already_taken`.
     409 `at_capacity` when the mechanic already holds `max_active_sessions` sessions."""
     mechanic = api_mechanic(request)
@@ -151,13 +152,13 @@ def accept_assignment(request: HttpRequest, assignment_id: int):
 
 
 @router.get("/mechanic/active-sessions", response=SessionsOut, summary="My waiting and live sessions")
-def get_active_sessions(request: HttpRequest):
+def get_active_sessions(request: HttpRequest) -> dict[str, Any]:
     mechanic = api_mechanic(request)
     return {"sessions": [session_payload(s) for s in active_sessions_for_mechanic(mechanic=mechanic)]}
 
 
 @router.post("/mechanic/force-end-all", response=ForceEndOut, summary="Emergency: end all my sessions")
-def force_end_all(request: HttpRequest):
+def force_end_all(request: HttpRequest) -> dict[str, int]:
     """Waiting sessions are released to the queue (original place), live ones completed."""
     return session_force_end_all(mechanic=api_mechanic(request))
 
@@ -167,7 +168,7 @@ def force_end_all(request: HttpRequest):
     response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
     summary="Go live",
 )
-def start_session(request: HttpRequest, session_id: int):
+def start_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     mechanic, session = _own_session(request, session_id)
     session_start(session=session, mechanic=mechanic)
     return _reloaded(session.pk)
@@ -178,7 +179,7 @@ def start_session(request: HttpRequest, session_id: int):
     response={200: SessionOut, 400: MechanicApiError, 404: MechanicApiError, 409: MechanicApiError},
     summary="Complete a live session with a summary",
 )
-def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn):
+def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn) -> dict[str, Any]:
     mechanic, session = _own_session(request, session_id)
     if not payload.summary.strip():
         raise DomainError("invalid_input", SUMMARY_REQUIRED)
@@ -191,7 +192,7 @@ def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn)
     response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
     summary="Cancel / Unlock: back to the queue",
 )
-def release_session(request: HttpRequest, session_id: int):
+def release_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The request goes back to the queue at its original place; the customer is told."""
     mechanic, session = _own_session(request, session_id)
     session_release(session=session, mechanic=mechanic)

@@ -1,10 +1,13 @@
 """Forms of the mechanic dashboard: the tab filters and the action forms."""
 
+from typing import Any
+
 from django import forms
+from django.http import QueryDict
 
 from sessions_app.transitions import SessionType
 
-from .selectors import TABS, DashboardFilters
+from .dashboard import TABS, DashboardFilters
 
 
 class DashboardFilterForm(forms.Form):
@@ -26,13 +29,13 @@ class DashboardFilterForm(forms.Form):
     )
     page = forms.IntegerField(required=False, min_value=1)
 
-    def __init__(self, data=None, **kwargs) -> None:
+    def __init__(self, data: QueryDict | None = None, **kwargs: Any) -> None:
         # The URL says `from`/`to` (short, readable); the fields cannot be named after keywords.
         if data is not None:
             data = data.copy()
             for url_name, field_name in (("from", "date_from"), ("to", "date_to")):
                 if url_name in data and field_name not in data:
-                    data[field_name] = data[url_name]
+                    data.setlist(field_name, data.getlist(url_name))
         super().__init__(data, **kwargs)
 
     def filters(self) -> DashboardFilters:

@@ -6,9 +6,11 @@ answers with a toast and a `dashboard-changed` event so every panel refreshes at
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Concatenate
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +22,7 @@ from autodoctor.access import mechanic_of, mechanic_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
 from sessions_app.forms import CompleteForm, first_error
-from sessions_app.live import recent_state_version, session_key_of
+from sessions_app.live import PULSE_TOKEN_MAX_AGE, pulse_token_version, recent_state_version, session_key_of
 from sessions_app.models import SessionAssignment
 from sessions_app.services import (
     session_accept,
@@ -30,15 +32,9 @@ from sessions_app.services import (
     session_start,
 )
 
+from .dashboard import MechanicDashboard, shared_queue_panel
 from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm
-from .selectors import (
-    PULSE_TOKEN_MAX_AGE,
-    MechanicDashboard,
-    dashboard_mechanic,
-    own_sessions,
-    pulse_token_version,
-    shared_queue_panel,
-)
+from .selectors import MechanicContext, dashboard_mechanic, own_sessions
 from .services import mechanic_set_availability
 
 PANELS = ("stats", "active", "tabnav", "tablist")
@@ -50,28 +46,33 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def dashboard_mechanic_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def dashboard_mechanic_required[**P](
+    view: Callable[Concatenate[HtmxHttpRequest, MechanicContext, P], HttpResponse],
+) -> Callable[Concatenate[HtmxHttpRequest, P], HttpResponse]:
     """@mechanic_required for the dashboard reads: the profile arrives in the same query as its
-    working count and the state version, and is cached on the user for the access check."""
-    checked = mechanic_required(view)
+    working count and the state version, and the view gets them as its second argument."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.user.is_authenticated:
-            mechanic = dashboard_mechanic(user=request.user)
-            if mechanic is not None:
-                request.user.mechanic = mechanic  # what mechanic_of() reads
-        return checked(request, *args, **kwargs)
+    def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        context = dashboard_mechanic(user=request.user)
+        if context is None:
+            raise PermissionDenied
+        request.user.mechanic = context.mechanic  # Django's cache of the relation: what mechanic_of() reads
+        return view(request, context, *args, **kwargs)
 
     return wrapped
 
 
-def _dashboard(request: HtmxHttpRequest) -> tuple[MechanicDashboard, DashboardFilterForm]:
+def _dashboard(
+    request: HtmxHttpRequest, context: MechanicContext
+) -> tuple[MechanicDashboard, DashboardFilterForm]:
     form = DashboardFilterForm(request.GET)
-    mechanic = mechanic_of(request.user)
-    return MechanicDashboard(
-        mechanic=mechanic, filters=form.filters(), session_key=request.session.session_key
-    ), form
+    dash = MechanicDashboard(
+        context=context, filters=form.filters(), session_key=request.session.session_key or ""
+    )
+    return dash, form
 
 
 def _after_action(
@@ -97,8 +98,8 @@ def _attempt(request: HtmxHttpRequest, action: Callable[[], object], success: st
 
 @require_GET
 @dashboard_mechanic_required
-def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    dash, form = _dashboard(request)
+def dashboard(request: HtmxHttpRequest, context: MechanicContext) -> HttpResponse:
+    dash, form = _dashboard(request, context)
     return render(request, "mechanics/dashboard.html", {"dash": dash, "filter_form": form})
 
 
@@ -107,7 +108,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def dashboard_panel(request: HtmxHttpRequest, panel: str) -> HttpResponse:
     """One panel of the dashboard, for htmx to swap in after a change. The unfiltered queue
     panel comes from the shared cache when the page brings a valid panel token (see
-    selectors.shared_queue_panel); everything else takes the checked path."""
+    dashboard.shared_queue_panel); everything else takes the checked path."""
     if panel == "tablist" and "pt" in request.GET:
         form = DashboardFilterForm(request.GET)
         shared = shared_queue_panel(
@@ -119,10 +120,10 @@ def dashboard_panel(request: HtmxHttpRequest, panel: str) -> HttpResponse:
 
 
 @dashboard_mechanic_required
-def _dashboard_panel_checked(request: HtmxHttpRequest, panel: str) -> HttpResponse:
+def _dashboard_panel_checked(request: HtmxHttpRequest, context: MechanicContext, panel: str) -> HttpResponse:
     if panel not in PANELS:
         raise Http404
-    dash, form = _dashboard(request)
+    dash, form = _dashboard(request, context)
     return render(request, f"mechanics/dashboard.html#{panel}", {"dash": dash, "filter_form": form})
 
 
@@ -130,7 +131,7 @@ def _dashboard_panel_checked(request: HtmxHttpRequest, panel: str) -> HttpRespon
 @no_store
 def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
     """The 2-second poll. Nothing changed: 204 after at most one query, before loading session or
-    user (see selectors.pulse_token). Otherwise the checked path answers with a fresh token."""
+    user (see sessions_app.live.pulse_token). Otherwise the checked path answers with a fresh token."""
     token = request.GET.get("v", "")
     session_key = session_key_of(request.COOKIES)
     fresh = pulse_token_version(session_key=session_key, token=token, max_age=PULSE_TOKEN_MAX_AGE)
@@ -141,8 +142,10 @@ def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @dashboard_mechanic_required
-def _dashboard_pulse_checked(request: HtmxHttpRequest, known: int | None) -> HttpResponse:
-    dash, _ = _dashboard(request)
+def _dashboard_pulse_checked(
+    request: HtmxHttpRequest, context: MechanicContext, known: int | None
+) -> HttpResponse:
+    dash, _ = _dashboard(request, context)
     response = render(request, "mechanics/dashboard.html#pulse", {"dash": dash})
     if known != dash.version:
         # After the swap, so the panels that refresh read the new pulse's panel token.

@@ -8,9 +8,10 @@ second), without loading the session, the user or anything else. All a stolen to
 answer is "nothing changed since then". Anything else (no cookie, a forged or stale token, a
 changed version) takes the poll's normal, checked path.
 
-Used by the mechanic dashboard's pulse and the customer's active-session banner.
+Used by the mechanic dashboard's pulse and queue panel and the customer's active-session banner.
 """
 
+from dataclasses import dataclass
 from time import monotonic
 
 from django.conf import settings
@@ -48,23 +49,97 @@ def session_key_of(cookies: dict[str, str]) -> str | None:
     return cookies.get(settings.SESSION_COOKIE_NAME)
 
 
+# --- state tokens: one signer for every purpose -----------------------------------------------
+#
+# A token signs a short value (a version, or a version with what it was issued for) together
+# with a purpose and the browser's session key, and carries its issue time. Each purpose has
+# thin typed helpers: the mechanic's pulse and queue panel, the customer's banner.
+
+
 def _signer(purpose: str, session_key: str) -> signing.TimestampSigner:
     return signing.TimestampSigner(salt=f"{purpose}:{session_key}")
 
 
+def signed_token(*, purpose: str, session_key: str, value: str) -> str:
+    """A token for `value` that only the holder of `session_key` can bring back."""
+    return _signer(purpose, session_key).sign(value)
+
+
+def signed_token_value(
+    *, purpose: str, session_key: str | None, token: str, max_age: int | None = None
+) -> str | None:
+    """The value a token was issued for, or None when it is missing, forged, for another
+    purpose or session, or older than `max_age` seconds."""
+    if not session_key or not token:
+        return None
+    try:
+        return _signer(purpose, session_key).unsign(token, max_age=max_age)
+    except signing.BadSignature:
+        return None
+
+
 def state_token(*, purpose: str, session_key: str, version: int) -> str:
-    """A token for `version` that only the holder of `session_key` can bring back."""
-    return _signer(purpose, session_key).sign(str(version))
+    """A token for state version `version` (see the module docstring)."""
+    return signed_token(purpose=purpose, session_key=session_key, value=str(version))
 
 
 def state_token_version(
     *, purpose: str, session_key: str | None, token: str, max_age: int | None = None
 ) -> int | None:
-    """The version a token was issued for, or None when it is missing, forged, for another
-    purpose or session, or older than `max_age` seconds."""
-    if not session_key or not token:
+    """The version a state token was issued for, or None (see signed_token_value)."""
+    value = signed_token_value(purpose=purpose, session_key=session_key, token=token, max_age=max_age)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# The mechanic dashboard's pulse: a poll that brings back its token for its own session cookie
+# and finds the version unchanged gets a 204 after at most ONE query, without loading the
+# session, the user or the mechanic. Anything else takes the checked path and gets a new token.
+PULSE_PURPOSE = "mechanics.pulse"
+PULSE_TOKEN_MAX_AGE = 15 * 60  # seconds; an older token takes the checked path once
+
+
+def pulse_token(*, session_key: str, version: int) -> str:
+    return state_token(purpose=PULSE_PURPOSE, session_key=session_key, version=version)
+
+
+def pulse_token_version(*, session_key: str | None, token: str, max_age: int | None = None) -> int | None:
+    return state_token_version(purpose=PULSE_PURPOSE, session_key=session_key, token=token, max_age=max_age)
+
+
+# The mechanic dashboard's queue panel token: the queue scope (workshop, and the number of
+# sessions held when at capacity, 0 when open) and the exact version it was issued at. What a
+# stolen cookie and token could read, for at most PANEL_TOKEN_MAX_AGE seconds after a logout, is
+# the queue list this mechanic was shown anyway (mechanics.dashboard.shared_queue_panel).
+PANEL_PURPOSE = "mechanics.queue-panel"
+PANEL_TOKEN_MAX_AGE = 30
+
+
+@dataclass(frozen=True)
+class PanelClaims:
+    workshop_id: int
+    locked_with: int
+    version: int
+
+
+def panel_token(*, session_key: str, workshop_id: int, locked_with: int, version: int) -> str:
+    return signed_token(
+        purpose=PANEL_PURPOSE, session_key=session_key, value=f"{workshop_id}:{locked_with}:{version}"
+    )
+
+
+def panel_token_claims(*, session_key: str | None, token: str) -> PanelClaims | None:
+    """What a panel token was issued for, or None when it is missing, forged, for another
+    session or older than PANEL_TOKEN_MAX_AGE."""
+    value = signed_token_value(
+        purpose=PANEL_PURPOSE, session_key=session_key, token=token, max_age=PANEL_TOKEN_MAX_AGE
+    )
+    if value is None:
         return None
     try:
-        return int(_signer(purpose, session_key).unsign(token, max_age=max_age))
-    except (signing.BadSignature, ValueError):
+        workshop_id, locked_with, version = (int(part) for part in value.split(":"))
+    except ValueError:
         return None
+    return PanelClaims(workshop_id=workshop_id, locked_with=locked_with, version=version)

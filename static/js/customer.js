@@ -1,5 +1,6 @@
 /* Auto Doctor customer pages and session rooms: small progressive enhancements.
-   Everything works without this file; it adds dialogs, toasts, chat niceties. */
+   Everything works without this file; it adds the banner's token and chat niceties
+   (toasts and dialogs are ui.js's). */
 (function () {
   "use strict";
   if (window.AutoDoctor && window.AutoDoctor.customerReady) return;
@@ -12,18 +13,6 @@
     items.forEach(function (li) { last = Math.max(last, parseInt(li.dataset.id, 10) || 0); });
     return last;
   };
-
-  function toast(message, level) {
-    const box = document.getElementById("toasts");
-    if (!box || !message) return;
-    const el = document.createElement("div");
-    el.className = "toast toast-" + (level || "info");
-    el.setAttribute("role", level === "error" ? "alert" : "status");
-    el.textContent = message;
-    box.appendChild(el);
-    setTimeout(function () { el.remove(); }, 5000);
-  }
-  AD.toast = AD.toast || toast;
 
   /* A message can arrive twice (a poll and a refresh racing): keep the first copy only. */
   function dedupeChat() {
@@ -47,29 +36,20 @@
     const banner = document.getElementById("session-banner");
     if (banner && event.detail && event.detail.t) banner.dataset.token = event.detail.t;
   });
+  /* The chat poll asks only for messages after the newest one on the page. */
   document.body.addEventListener("htmx:configRequest", function (event) {
     const elt = event.detail.elt;
     if (elt && elt.id === "session-banner" && elt.dataset.token && event.detail.verb === "get") {
       event.detail.parameters.t = elt.dataset.token;
     }
+    if (elt && elt.id === "chat-poller") event.detail.parameters.after = AD.lastMessageId();
   });
 
-  document.addEventListener("click", function (event) {
-    const opener = event.target.closest("[data-dialog-open]");
-    if (opener) {
-      const dialog = document.getElementById(opener.dataset.dialogOpen);
-      if (dialog && typeof dialog.showModal === "function") {
-        event.preventDefault();
-        dialog.showModal();
-        const cancel = dialog.querySelector("[data-dialog-close]");
-        if (cancel) cancel.focus();
-      }
-      return;
-    }
-    const closer = event.target.closest("[data-dialog-close]");
-    if (closer) {
-      const dialog = closer.closest("dialog");
-      if (dialog) dialog.close();
+  /* A message sent: empty the composer for the next one. */
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    const elt = event.detail.elt;
+    if (event.detail.successful && elt instanceof HTMLFormElement && elt.classList.contains("chat-form")) {
+      elt.reset();
     }
   });
 
@@ -102,9 +82,5 @@
     });
     body.addEventListener("htmx:oobAfterSwap", dedupeChat);
     body.addEventListener("htmx:afterSettle", dedupeChat);
-    body.addEventListener("toast", function (event) {
-      const detail = event.detail || {};
-      AD.toast(detail.message, detail.level);
-    });
   }
 })();

@@ -1,42 +1,19 @@
-/* Mechanic pages: connection indicator, toasts, new-request notifications, dialogs, print.
-   Everything here is an enhancement: without it every action is a plain form post. */
+/* Mechanic pages: connection indicator, new-request notifications, the intake dialog, print.
+   Toasts, dialogs and poll pacing are ui.js's. Everything here is an enhancement: without it
+   every action is a plain form post. */
 (function () {
   "use strict";
 
   var body = document.body;
 
-  // --- toasts (HX-Trigger {"toast": {"message", "level"}} and local calls) ------------------
   function toast(message, level) {
-    var box = document.getElementById("toasts");
-    if (!box || !message) return;
-    var el = document.createElement("div");
-    el.className = "toast toast-" + (level || "info");
-    el.textContent = message;
-    box.appendChild(el);
-    setTimeout(function () { el.remove(); }, 7000);
+    if (window.AutoDoctor && window.AutoDoctor.toast) window.AutoDoctor.toast(message, level);
   }
-  body.addEventListener("toast", function (e) {
-    toast(e.detail && e.detail.message, e.detail && e.detail.level);
-  });
 
-  // --- clicks: dialogs, print, refresh ------------------------------------------------------
+  // --- clicks: print, refresh ---------------------------------------------------------------
   document.addEventListener("click", function (e) {
     var target = e.target instanceof Element ? e.target : null;
     if (!target) return;
-    var opener = target.closest("[data-dialog]");
-    if (opener) {
-      var dialog = document.getElementById(opener.getAttribute("data-dialog"));
-      if (dialog && typeof dialog.showModal === "function") {
-        e.preventDefault();
-        dialog.showModal();
-      }
-      return;
-    }
-    var closer = target.closest("[data-close-dialog]");
-    if (closer && closer.closest("dialog")) {
-      closer.closest("dialog").close();
-      return;
-    }
     if (target.closest("[data-print]")) {
       window.print();
       return;
@@ -55,7 +32,7 @@
   }
 
   // The queue panel sends the panel token of the newest pulse: with it, a refresh right after
-  // a change is answered from the shared cache (mechanics.selectors.shared_queue_panel).
+  // a change is answered from the shared cache (mechanics.dashboard.shared_queue_panel).
   body.addEventListener("htmx:configRequest", function (e) {
     var pulse = document.getElementById("pulse");
     if (e.detail.elt && e.detail.elt.id === "panel-tablist" && pulse && pulse.dataset.panelToken) {
@@ -111,6 +88,11 @@
   body.addEventListener("htmx:afterRequest", function (e) { pulseFinished(e, !!e.detail.successful); });
   body.addEventListener("htmx:sendError", function (e) { pulseFinished(e, false); });
   body.addEventListener("htmx:timeout", function (e) { pulseFinished(e, false); });
+  // The server asked every poll to wait (a 503 with Retry-After, see ui.js): say so until a pulse gets through.
+  body.addEventListener("polls-paused", function () {
+    failing = true;
+    renderIndicator();
+  });
   if (indicator) {
     // The live text only changes once a second; keep it out of the screen reader's way.
     indicator.setAttribute("aria-live", "off");

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.selectors import banner_version
+from customers.selectors import banner_stamp
 from sessions_app.services import session_accept, session_release, session_start
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
@@ -66,13 +66,13 @@ def test_no_banner_without_an_active_session(customer_client):
 
 def test_poll_answers_204_when_nothing_changed_and_the_banner_when_it_did(customer, customer_client):
     session = make_session(customer)
-    version = banner_version(customer=customer)
+    version = banner_stamp(customer=customer).version
     assert customer_client.get(BANNER, {"v": version}).status_code == 204
     session_accept(assignment=open_assignment(session), mechanic=make_mechanic("mike"))
     response = customer_client.get(BANNER, {"v": version})
     assert response.status_code == 200
     assert b"Mechanic assigned" in response.content
-    new_version = banner_version(customer=customer)
+    new_version = banner_stamp(customer=customer).version
     assert new_version != version and f"v={new_version}".encode() in response.content
     assert customer_client.get(BANNER, {"v": new_version}).status_code == 204
 
@@ -80,7 +80,7 @@ def test_poll_answers_204_when_nothing_changed_and_the_banner_when_it_did(custom
 def test_pending_place_in_line_follows_other_sessions(customer, customer_client):
     ahead = make_session(make_customer("earlier"))
     make_session(customer)
-    version = banner_version(customer=customer)
+    version = banner_stamp(customer=customer).version
     session_accept(assignment=open_assignment(ahead), mechanic=make_mechanic("mike"))
     response = customer_client.get(BANNER, {"v": version})
     assert response.status_code == 200 and b"You are <strong>#1</strong> in line" in response.content
@@ -88,7 +88,7 @@ def test_pending_place_in_line_follows_other_sessions(customer, customer_client)
 
 def test_poll_stops_with_286_once_the_session_is_over(customer, customer_client):
     session = make_session(customer)
-    version = banner_version(customer=customer)
+    version = banner_stamp(customer=customer).version
     from sessions_app.services import session_cancel
 
     session_cancel(session=session, user=customer.user)
@@ -99,7 +99,7 @@ def test_poll_stops_with_286_once_the_session_is_over(customer, customer_client)
 
 def test_banner_poll_query_counts(customer, customer_client, django_assert_num_queries):
     session = make_session(customer)
-    version = banner_version(customer=customer)
+    version = banner_stamp(customer=customer).version
     customer_client.get(BANNER, {"v": version})  # warm up (content types, etc.)
     # Without a state token (the checked path): session row + user + customer profile + the
     # global version (for a fresh token) + active session row + version stamp

@@ -1,0 +1,90 @@
+/* Every page: toasts, dialogs, and polls that behave. Loaded by base.html before the page
+   scripts; everything here is an enhancement (without it links and forms are plain pages).
+
+   Dialogs: data-dialog-open="<id>" on a link or button opens that <dialog>;
+            data-dialog-close on a button closes the dialog it is in.
+   Toasts:  an HX-Trigger {"toast": {"message", "level"}} or AutoDoctor.toast(message, level).
+   Polls:   an element whose hx-trigger says "every" is a poll. Its timer runs only while the
+            tab is visible, and every poll pauses for Retry-After seconds after a 503 (the
+            page hears "polls-paused" on body). */
+(function () {
+  "use strict";
+  var AD = (window.AutoDoctor = window.AutoDoctor || {});
+  var body = document.body;
+
+  // --- toasts -------------------------------------------------------------------------------
+  var TOAST_MS = 7000;
+
+  function toast(message, level) {
+    var box = document.getElementById("toasts");
+    if (!box || !message) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    if (level === "error") el.setAttribute("role", "alert"); // the others: #toasts is a polite live region
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, TOAST_MS);
+  }
+  AD.toast = toast;
+  body.addEventListener("toast", function (e) {
+    var detail = e.detail || {};
+    toast(detail.message, detail.level);
+  });
+
+  // --- dialogs ------------------------------------------------------------------------------
+  document.addEventListener("click", function (e) {
+    var target = e.target instanceof Element ? e.target : null;
+    if (!target) return;
+    var opener = target.closest("[data-dialog-open]");
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute("data-dialog-open"));
+      if (dialog && typeof dialog.showModal === "function") {
+        e.preventDefault();
+        dialog.showModal();
+        var keep = dialog.querySelector("[data-dialog-close]"); // the safe choice has the focus
+        if (keep) keep.focus();
+      }
+      return;
+    }
+    var closer = target.closest("[data-dialog-close]");
+    var open = closer && closer.closest("dialog");
+    if (open) open.close();
+  });
+
+  // --- polls --------------------------------------------------------------------------------
+  var RETRY_DEFAULT_SECONDS = 10;
+  var RETRY_MAX_SECONDS = 300;
+  var pausedUntil = 0;
+
+  function isPoll(elt) {
+    var trigger = elt && elt.getAttribute && elt.getAttribute("hx-trigger");
+    return !!trigger && /(^|,)\s*every\s/.test(trigger);
+  }
+
+  function retryAfterSeconds(header) {
+    var seconds = parseInt(header || "", 10);
+    if (isNaN(seconds)) {
+      var at = Date.parse(header || ""); // Retry-After may also be an HTTP date
+      seconds = isNaN(at) ? RETRY_DEFAULT_SECONDS : Math.ceil((at - Date.now()) / 1000);
+    }
+    return Math.min(Math.max(seconds, 1), RETRY_MAX_SECONDS);
+  }
+
+  body.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!isPoll(elt)) return;
+    // A timer tick has no triggering event; an event (poll-now, a change) asks on purpose.
+    var tick = !(e.detail.requestConfig && e.detail.requestConfig.triggeringEvent);
+    if (Date.now() < pausedUntil || (tick && document.visibilityState !== "visible")) {
+      e.preventDefault();
+    }
+  });
+
+  body.addEventListener("htmx:afterRequest", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr || xhr.status !== 503) return;
+    var until = Date.now() + retryAfterSeconds(xhr.getResponseHeader("Retry-After")) * 1000;
+    pausedUntil = Math.max(pausedUntil, until);
+    body.dispatchEvent(new CustomEvent("polls-paused", { detail: { until: pausedUntil } }));
+  });
+})();
