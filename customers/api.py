@@ -132,7 +132,7 @@ def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Cancel before the session goes live (refunded); 409 once it is live or over."""
     session = _own_session(request, session_id)
     session_cancel(session=session, user=customer_user(request), reason="customer")
-    return {"session": session_payload(_own_session(request, session_id))}
+    return {"session": session_payload(session)}
 
 
 @router.post("/sessions/{session_id}/end", response={200: SessionEnvelope, 404: ErrorOut, 409: ErrorOut})
@@ -140,7 +140,7 @@ def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The customer's End Session: completes a live session, cancels one not started; 409 if over."""
     session = _own_session(request, session_id)
     session_end_by_customer(session=session, user=customer_user(request))
-    return {"session": session_payload(_own_session(request, session_id))}
+    return {"session": session_payload(session)}
 
 
 @router.post(

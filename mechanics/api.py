@@ -112,11 +112,6 @@ def _own_session(request: HttpRequest, session_id: int) -> tuple[Mechanic, Sessi
     return mechanic, session
 
 
-def _reloaded(session_id: int) -> dict[str, Any]:
-    session = Session.objects.select_related("plan", "customer__user", "mechanic__user").get(pk=session_id)
-    return session_payload(session)
-
-
 @router.get("/mechanic/queue", response=QueueOut, summary="The queue this mechanic may claim from")
 def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     """Queued requests visible to this mechanic, urgent first, then oldest first.
@@ -148,7 +143,7 @@ def accept_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any
     if assignment is None:
         raise DomainError("not_found", "That request does not exist.")
     session = session_accept(assignment=assignment, mechanic=mechanic)
-    return {"session": _reloaded(session.pk), "url": session.get_absolute_url()}
+    return {"session": session_payload(session), "url": session.get_absolute_url()}
 
 
 @router.get("/mechanic/active-sessions", response=SessionsOut, summary="My waiting and live sessions")
@@ -170,8 +165,7 @@ def force_end_all(request: HttpRequest) -> dict[str, int]:
 )
 def start_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     mechanic, session = _own_session(request, session_id)
-    session_start(session=session, mechanic=mechanic)
-    return _reloaded(session.pk)
+    return session_payload(session_start(session=session, mechanic=mechanic))
 
 
 @router.post(
@@ -183,8 +177,7 @@ def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn)
     mechanic, session = _own_session(request, session_id)
     if not payload.summary.strip():
         raise DomainError("invalid_input", SUMMARY_REQUIRED)
-    session_complete(session=session, mechanic=mechanic, summary=payload.summary)
-    return _reloaded(session.pk)
+    return session_payload(session_complete(session=session, mechanic=mechanic, summary=payload.summary))
 
 
 @router.post(
@@ -195,5 +188,4 @@ def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn)
 def release_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The request goes back to the queue at its original place; the customer is told."""
     mechanic, session = _own_session(request, session_id)
-    session_release(session=session, mechanic=mechanic)
-    return _reloaded(session.pk)
+    return session_payload(session_release(session=session, mechanic=mechanic))
