@@ -11,9 +11,10 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -111,12 +112,29 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
     return error(request, "forbidden", "You may not do this.", 403)
 
 
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(SuspiciousOperation)
+@api.exception_handler(BadRequest)
+def on_unreadable_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body Django cannot parse (a multipart type without a boundary, too many fields): the
+    client's mistake, not ours. (The CSRF check reads a POST's form body before ninja does.)"""
+    return error(
+        request,
+        "invalid_input",
+        "The request body could not be read. Send JSON with Content-Type: application/json.",
+        400,
+    )
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if isinstance(exc.__cause__, DomainError):  # refused by the parser
         return on_domain_error(request, exc.__cause__)
     if exc.status_code == 400:
         return error(request, "invalid_input", "The request body is not valid JSON.", 400)
+    if exc.status_code == 403:  # ninja's session auth refuses a POST without the CSRF token
+        detail = "The CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header."
+        return error(request, "forbidden", detail, 403)
     return error(request, "error", str(exc), exc.status_code)
 
 
