@@ -15,7 +15,7 @@ from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooB
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -60,6 +60,37 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
     parser=StrictJSONParser(),
 )
+
+
+class ErrorOut(Schema):
+    """Every error answer of the API, whatever its status: a machine code and a sentence for a
+    person, plus what helps the client act on it. Declared once; every router lists it."""
+
+    error: str = Field(examples=["already_taken"], description="A machine code, e.g. `invalid_input`.")
+    detail: str = Field(
+        examples=["Another mechanic just took this request. The queue has been refreshed."],
+        description="One sentence for a person.",
+    )
+    field: str | None = Field(None, description="400: the input at fault, e.g. `vehicle.make`.")
+    errors: list[dict[str, Any]] | dict[str, list[str]] | None = Field(
+        None, description="400: every problem found, by field."
+    )
+    session_url: str | None = Field(None, description="409: the session the conflict is about.")
+    retry_after: int | None = Field(None, description="429: seconds to wait (also the Retry-After header).")
+    request_id: str | None = Field(None, description="500: the id our log line carries; quote it to us.")
+
+
+# What any POST may answer before its view runs: an unreadable body (400), a missing or wrong
+# CSRF token (403), a body over the size limit (413).
+BEFORE_A_POST = (400, 403, 413)
+
+
+def error_responses(*statuses: int, post: bool = False) -> dict[int, type[ErrorOut]]:
+    """`response=` entries for an operation's error answers, all in the one shape: the statuses
+    given, those of any POST when `post`, and those of every operation: 401 (not signed in) and
+    503 (database unreachable, with Retry-After)."""
+    every = {401, 503, *statuses, *(BEFORE_A_POST if post else ())}
+    return dict.fromkeys(sorted(every), ErrorOut)
 
 
 def error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any) -> HttpResponse:

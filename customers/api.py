@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 from pydantic import field_validator
 
 from autodoctor.access import api_customer
-from autodoctor.api import error
+from autodoctor.api import error, error_responses
 from sessions_app.models import Session
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
@@ -21,11 +21,6 @@ from .forms import IntakeForm, WaiverForm
 from .services import IntakeDetails, intake_create, waiver_submit
 
 router = Router(tags=["customer"])
-
-
-class ErrorOut(Schema):
-    error: str
-    detail: str
 
 
 class ActiveSessionOut(SessionOut):
@@ -115,7 +110,7 @@ def _own_session(request: HttpRequest, session_id: int) -> Session:
     return session
 
 
-@router.get("/customer/active-session", response=ActiveSessionEnvelope)
+@router.get("/customer/active-session", response={200: ActiveSessionEnvelope, **error_responses(403)})
 def active_session(request: HttpRequest) -> dict[str, Any]:
     """The customer's active session or null; a pending one has its place in line and wait."""
     active = active_session_for_customer(customer=api_customer(request))
@@ -127,7 +122,9 @@ def active_session(request: HttpRequest) -> dict[str, Any]:
     return {"session": payload}
 
 
-@router.post("/sessions/{session_id}/cancel", response={200: SessionEnvelope, 404: ErrorOut, 409: ErrorOut})
+@router.post(
+    "/sessions/{session_id}/cancel", response={200: SessionEnvelope, **error_responses(404, 409, post=True)}
+)
 def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Cancel before the session goes live (refunded); 409 once it is live or over."""
     session = _own_session(request, session_id)
@@ -135,7 +132,9 @@ def cancel_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return {"session": session_payload(session)}
 
 
-@router.post("/sessions/{session_id}/end", response={200: SessionEnvelope, 404: ErrorOut, 409: ErrorOut})
+@router.post(
+    "/sessions/{session_id}/end", response={200: SessionEnvelope, **error_responses(404, 409, post=True)}
+)
 def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The customer's End Session: completes a live session, cancels one not started; 409 if over."""
     session = _own_session(request, session_id)
@@ -145,7 +144,7 @@ def end_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 @router.post(
     "/intake/start",
-    response={201: IntakeStartOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut},
+    response={201: IntakeStartOut, **error_responses(409, 429, post=True)},
 )
 def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
     """Validate and save the intake (no attachments through the API); next step: the waiver."""
@@ -176,10 +175,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
     response={
         200: CheckoutOut,
         201: SessionEnvelope,
-        400: ErrorOut,
-        402: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
+        **error_responses(402, 404, 409, post=True),
     },
 )
 def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn) -> Any:

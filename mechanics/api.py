@@ -13,6 +13,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from autodoctor.access import api_mechanic
+from autodoctor.api import error_responses
 from autodoctor.errors import DomainError
 from sessions_app.forms import SUMMARY_MAX, SUMMARY_REQUIRED
 from sessions_app.models import Session, SessionAssignment
@@ -32,11 +33,6 @@ from .selectors import own_sessions
 router = Router(tags=["mechanic"])
 
 QUEUE_LIMIT_MAX = 200
-
-
-class MechanicApiError(Schema):
-    error: str = Field(examples=["already_taken"])
-    detail: str = Field(examples=["Another mechanic just took this request. The queue has been refreshed."])
 
 
 class AssignmentOut(Schema):
@@ -112,7 +108,11 @@ def _own_session(request: HttpRequest, session_id: int) -> tuple[Mechanic, Sessi
     return mechanic, session
 
 
-@router.get("/mechanic/queue", response=QueueOut, summary="The queue this mechanic may claim from")
+@router.get(
+    "/mechanic/queue",
+    response={200: QueueOut, **error_responses(400, 403)},
+    summary="The queue this mechanic may claim from",
+)
 def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     """Queued requests visible to this mechanic, urgent first, then oldest first.
     `blocked` is true when the mechanic is at capacity and must finish or release work first."""
@@ -132,7 +132,7 @@ def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
 
 @router.post(
     "/mechanic/assignments/{assignment_id}/accept",
-    response={200: AcceptOut, 404: MechanicApiError, 409: MechanicApiError},
+    response={200: AcceptOut, **error_responses(404, 409, post=True)},
     summary="Claim a queued request",
 )
 def accept_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
@@ -146,13 +146,21 @@ def accept_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any
     return {"session": session_payload(session), "url": session.get_absolute_url()}
 
 
-@router.get("/mechanic/active-sessions", response=SessionsOut, summary="My waiting and live sessions")
+@router.get(
+    "/mechanic/active-sessions",
+    response={200: SessionsOut, **error_responses(403)},
+    summary="My waiting and live sessions",
+)
 def get_active_sessions(request: HttpRequest) -> dict[str, Any]:
     mechanic = api_mechanic(request)
     return {"sessions": [session_payload(s) for s in active_sessions_for_mechanic(mechanic=mechanic)]}
 
 
-@router.post("/mechanic/force-end-all", response=ForceEndOut, summary="Emergency: end all my sessions")
+@router.post(
+    "/mechanic/force-end-all",
+    response={200: ForceEndOut, **error_responses(post=True)},
+    summary="Emergency: end all my sessions",
+)
 def force_end_all(request: HttpRequest) -> dict[str, int]:
     """Waiting sessions are released to the queue (original place), live ones completed."""
     return session_force_end_all(mechanic=api_mechanic(request))
@@ -160,7 +168,7 @@ def force_end_all(request: HttpRequest) -> dict[str, int]:
 
 @router.post(
     "/sessions/{session_id}/start",
-    response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
+    response={200: SessionOut, **error_responses(404, 409, post=True)},
     summary="Go live",
 )
 def start_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
@@ -170,7 +178,7 @@ def start_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
 
 @router.post(
     "/sessions/{session_id}/complete",
-    response={200: SessionOut, 400: MechanicApiError, 404: MechanicApiError, 409: MechanicApiError},
+    response={200: SessionOut, **error_responses(404, 409, post=True)},
     summary="Complete a live session with a summary",
 )
 def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn) -> dict[str, Any]:
@@ -182,7 +190,7 @@ def complete_session(request: HttpRequest, session_id: int, payload: CompleteIn)
 
 @router.post(
     "/sessions/{session_id}/release",
-    response={200: SessionOut, 404: MechanicApiError, 409: MechanicApiError},
+    response={200: SessionOut, **error_responses(404, 409, post=True)},
     summary="Cancel / Unlock: back to the queue",
 )
 def release_session(request: HttpRequest, session_id: int) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema
 
+from autodoctor.api import error_responses
+
 from .access import viewable_session
 from .schemas import SessionOut, session_payload
 from .selectors import display_name_of, session_events
@@ -36,12 +38,16 @@ class IntakeOut(Schema):
     attachments: list[dict]
 
 
-@router.get("/sessions/{session_id}", response=SessionOut)
+# Any signed-in user may ask; a session they may not see is 404 like a missing one (never 403).
+READ_ERRORS = error_responses(400, 404)
+
+
+@router.get("/sessions/{session_id}", response={200: SessionOut, **READ_ERRORS})
 def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     return session_payload(viewable_session(request, session_id))
 
 
-@router.get("/sessions/{session_id}/events", response=dict[str, list[EventOut]])
+@router.get("/sessions/{session_id}/events", response={200: dict[str, list[EventOut]], **READ_ERRORS})
 def get_session_events(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = viewable_session(request, session_id)
     return {
@@ -60,7 +66,7 @@ def get_session_events(request: HttpRequest, session_id: int) -> dict[str, Any]:
     }
 
 
-@router.get("/sessions/{session_id}/intake", response=IntakeOut)
+@router.get("/sessions/{session_id}/intake", response={200: IntakeOut, **READ_ERRORS})
 def get_session_intake(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = viewable_session(request, session_id)
     intake = session.intake
