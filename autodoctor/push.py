@@ -37,6 +37,7 @@ QUEUE_SIZE = 64  # hints waiting for one slow client before it is dropped (it re
 FALLBACK_INTERVAL = 1.0  # seconds between version checks without LISTEN/NOTIFY
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
 REFETCH: Hint = {"kind": "refetch"}
+LISTENER_NAME = "autodoctor-live-listen"  # pg_stat_activity.application_name of the LISTEN connections
 
 
 def publish(hint: Hint, *, channel: str = CHANNEL) -> None:
@@ -153,7 +154,8 @@ class Broker:
         backoff, first = BACKOFF_FIRST, True
         while True:
             try:
-                conn = await psycopg.AsyncConnection.connect(**_libpq_params(), autocommit=True)
+                params = {**_libpq_params(), "application_name": LISTENER_NAME}
+                conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
                 async with conn:
                     await conn.execute(f'LISTEN "{self.channel}"')
                     self.listener_pid = conn.info.backend_pid

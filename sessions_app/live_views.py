@@ -6,6 +6,8 @@ sent to the login page, the wrong role gets 403, a session one may not see is 40
 run once, in one thread hop that closes its connection before the stream starts.
 """
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +27,7 @@ from .streams import BROKER, CustomerViewer, MechanicViewer, SessionViewer, even
 from .transitions import SessionStatus
 
 Viewer = MechanicViewer | CustomerViewer | SessionViewer
+CONNECT_WAIT_SECONDS = 5.0
 
 
 def _mechanic_viewer(user: Any) -> MechanicViewer:
@@ -61,10 +64,10 @@ def _session_viewer(user: Any, session_id: int) -> SessionViewer:
     )
 
 
-def _checked(check: Callable[[Any], Viewer], user: Any) -> tuple[Viewer, int]:
-    """The viewer and the exact state version; the connection is closed before streaming."""
+def _closing[T](read: Callable[[], T]) -> T:
+    """Run a read, then close this thread's connection: a stream holds none while it waits."""
     try:
-        return check(user), state_version()
+        return read()
     finally:
         connection.close()
 
@@ -73,9 +76,16 @@ async def _stream(request: HttpRequest, check: Callable[[Any], Viewer]) -> HttpR
     user = await request.auser()
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    viewer, version = await sync_to_async(_checked)(check, user)
+    viewer = await sync_to_async(_closing)(lambda: check(user))
     subscriber = await BROKER.subscribe(viewer.select)
-    since = parse_version(request.headers.get("Last-Event-ID")) or parse_version(request.GET.get("v"))
+    # The first stream of a process starts the LISTEN: read the version once it is listening,
+    # so no change can fall between the two (a database that is down: go on, the page polls).
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(BROKER.connected.wait(), CONNECT_WAIT_SECONDS)
+    version = await sync_to_async(_closing)(state_version)
+    since = parse_version(request.headers.get("Last-Event-ID"))
+    if since is None:
+        since = parse_version(request.GET.get("v"))
     response = StreamingHttpResponse(
         event_stream(subscriber, since=since, version=version), content_type="text/event-stream"
     )

@@ -1,5 +1,6 @@
 """Helpers for the live tests: a LISTEN probe, a uvicorn server and an SSE reader."""
 
+import contextlib
 import http.client
 import json
 import os
@@ -103,7 +104,7 @@ class SSEReader:
         self.conn.request("GET", path, headers=headers)
         self.response = self.conn.getresponse()
         self.status = self.response.status
-        self.headers = dict(self.response.getheaders())
+        self.headers = {k.lower(): v for k, v in self.response.getheaders()}
         self.retry: int | None = None
         self.last_id: str | None = None
         self.comments: list[str] = []
@@ -136,7 +137,7 @@ class SSEReader:
                             )
                         )
                     fields = {}
-        except (OSError, ValueError, http.client.HTTPException):
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):  # closed by the test
             pass
 
     def next(self, timeout: float = 5) -> Event:
@@ -153,6 +154,10 @@ class SSEReader:
                 return found
 
     def close(self) -> None:
+        # Shut the socket first: close() alone waits for the reading thread's buffered read.
+        if self.conn.sock is not None:
+            with contextlib.suppress(OSError):
+                self.conn.sock.shutdown(socket.SHUT_RDWR)
         self.conn.close()
 
 
