@@ -14,8 +14,9 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
@@ -73,6 +74,10 @@ def _closing[T](read: Callable[[], T]) -> T:
 
 
 async def _stream(request: HttpRequest, check: Callable[[Any], Viewer]) -> HttpResponseBase:
+    if not isinstance(request, ASGIRequest):
+        # A WSGI worker would be held forever by an endless stream. 204 tells EventSource not to
+        # reconnect at once; the page keeps polling at its own pace (route /live/ to uvicorn).
+        return HttpResponse(status=204)
     user = await request.auser()
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
