@@ -1,6 +1,7 @@
 """The event streams over HTTP, served by a real uvicorn: headers, authorisation like the pages,
 who hears what, Last-Event-ID catch-up and a lost LISTEN connection."""
 
+import pytest
 from django.db import connection
 
 from autodoctor.push import LISTENER_NAME
@@ -136,3 +137,16 @@ def test_a_killed_listen_connection_means_refetch_then_changes_still_arrive(open
     assert stream.next(timeout=10).data == {"kind": "refetch"}
     make_session()
     assert stream.next(timeout=3).data == {"kind": "queue"}
+
+
+def test_the_sqlite_fallback_delivers_a_refetch_within_about_a_second(open_stream):
+    """Runs on a file-backed SQLite test database (SQLITE_TEST_PATH=...); PostgreSQL has NOTIFY."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the fallback for databases without LISTEN/NOTIFY")
+    mechanic = make_mechanic()
+    stream = open_stream("/live/mechanic/", mechanic.user)
+    stream.events(wait=1.2)  # let the first version check pass
+    make_session()
+    event = stream.next(timeout=3)
+    assert event.data == {"kind": "refetch"}  # nothing about whose session: the page re-fetches
+    assert event.id == str(state_version())
