@@ -29,6 +29,7 @@ from .transitions import SessionStatus
 
 Viewer = MechanicViewer | CustomerViewer | SessionViewer
 CONNECT_WAIT_SECONDS = 5.0
+DATABASE_GATE = 4  # connections a process's stream checks may hold at once
 
 
 def _mechanic_viewer(user: Any) -> MechanicViewer:
@@ -73,21 +74,43 @@ def _closing[T](read: Callable[[], T]) -> T:
         connection.close()
 
 
+def _authorised(request: HttpRequest, check: Callable[[Any], Viewer]) -> Viewer | None:
+    """The viewer for the signed-in user (None: signed out). One thread, one connection, closed."""
+    return _closing(lambda: check(request.user) if request.user.is_authenticated else None)
+
+
+_gate: asyncio.Semaphore | None = None
+
+
+def _database_gate() -> asyncio.Semaphore:
+    """At most DATABASE_GATE streams of this process touch the database at once: after a deploy
+    thousands of pages reconnect together, and each check needs a connection for a moment."""
+    global _gate
+    if _gate is None:
+        _gate = asyncio.Semaphore(DATABASE_GATE)
+    return _gate
+
+
 async def _stream(request: HttpRequest, check: Callable[[Any], Viewer]) -> HttpResponseBase:
     if not isinstance(request, ASGIRequest):
         # A WSGI worker would be held forever by an endless stream. 204 tells EventSource not to
         # reconnect at once; the page keeps polling at its own pace (route /live/ to uvicorn).
         return HttpResponse(status=204)
-    user = await request.auser()
-    if not user.is_authenticated:
+    async with _database_gate():
+        viewer = await sync_to_async(_authorised)(request, check)
+    if viewer is None:
         return redirect_to_login(request.get_full_path())
-    viewer = await sync_to_async(_closing)(lambda: check(user))
     subscriber = await BROKER.subscribe(viewer.select)
-    # The first stream of a process starts the LISTEN: read the version once it is listening,
-    # so no change can fall between the two (a database that is down: go on, the page polls).
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(BROKER.connected.wait(), CONNECT_WAIT_SECONDS)
-    version = await sync_to_async(_closing)(state_version)
+    try:
+        # The first stream of a process starts the LISTEN: read the version once it is
+        # listening, so no change falls between the two (a database that is down: go on).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(BROKER.connected.wait(), CONNECT_WAIT_SECONDS)
+        async with _database_gate():
+            version = await sync_to_async(_closing)(state_version)
+    except BaseException:
+        BROKER.unsubscribe(subscriber)
+        raise
     since = parse_version(request.headers.get("Last-Event-ID"))
     if since is None:
         since = parse_version(request.GET.get("v"))

@@ -104,14 +104,17 @@ def parse_version(value: str | None) -> int | None:
 async def event_stream(
     subscriber: Subscriber, *, since: int | None, version: int, broker: Broker = BROKER
 ) -> AsyncIterator[str]:
-    """The stream of one tab: `retry:` (with jitter) and the current version first; one
-    catch-up "refetch" when the page was rendered at (or last heard) another version; then the
-    hints, with a heartbeat comment every HEARTBEAT_SECONDS. Ends when the client goes (Django
-    cancels it) or when the broker dropped a slow client (it reconnects and catches up)."""
+    """The stream of one tab: `retry:` (with jitter), then a first event with the current
+    version: "refetch" when the page was rendered at (or last heard) another version, "hello"
+    otherwise (the page checks once: it may have been rendered before a change that came ahead
+    of its stream); then the hints, with a heartbeat comment every HEARTBEAT_SECONDS. Ends when
+    the client goes (Django cancels it) or when the broker dropped a slow client (it reconnects
+    and catches up)."""
     try:
-        yield f"retry: {retry_ms()}\nid: {version}\n\n"
-        if since is not None and since != version:
-            yield sse_event(Delivery(version, {"kind": "refetch"}))
+        moved = since is not None and since != version
+        yield f"retry: {retry_ms()}\n" + sse_event(
+            Delivery(version, {"kind": "refetch" if moved else "hello"})
+        )
         while not subscriber.dropped:
             try:
                 delivery = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)

@@ -106,6 +106,7 @@ class SSEReader:
         self.status = self.response.status
         self.headers = {k.lower(): v for k, v in self.response.getheaders()}
         self.retry: int | None = None
+        self.first: Event | None = None  # the "hello" or catch-up "refetch" every stream starts with
         self.last_id: str | None = None
         self.comments: list[str] = []
         self._events: queue.Queue[Event] = queue.Queue()
@@ -129,13 +130,15 @@ class SSEReader:
                         self.retry = int(fields["retry"])
                     if "id" in fields:
                         self.last_id = fields["id"]
-                    self.opened.set()
                     if "data" in fields:
-                        self._events.put(
-                            Event(
-                                fields.get("event", "message"), fields.get("id"), json.loads(fields["data"])
-                            )
+                        event = Event(
+                            fields.get("event", "message"), fields.get("id"), json.loads(fields["data"])
                         )
+                        if self.first is None:
+                            self.first = event
+                        else:
+                            self._events.put(event)
+                    self.opened.set()
                     fields = {}
         except (OSError, ValueError, AttributeError, http.client.HTTPException):  # closed by the test
             pass

@@ -21,6 +21,7 @@ def test_a_stream_is_an_unbuffered_event_stream_that_starts_with_retry_and_the_v
     assert "content-encoding" not in stream.headers
     assert 2000 <= (stream.retry or 0) <= 4000
     assert stream.last_id == str(state_version())
+    assert stream.first.data == {"kind": "hello"}  # the page checks once, then waits for hints
 
 
 def test_streams_are_authorised_like_their_pages(open_stream):
@@ -115,13 +116,13 @@ def test_a_reconnecting_page_catches_up_with_one_refetch(open_stream):
     stale = state_version()
     make_session()
     behind = open_stream("/live/mechanic/", mechanic.user, last_event_id=str(stale))
-    assert behind.next(timeout=2).data == {"kind": "refetch"}
+    assert behind.first.data == {"kind": "refetch"}
+    assert behind.first.id == str(state_version())
     current = open_stream("/live/mechanic/", mechanic.user, last_event_id=str(state_version()))
+    assert current.first.data == {"kind": "hello"}
     assert current.events(wait=0.5) == []
-    from_page = open_stream(
-        f"/live/mechanic/?v={stale}", mechanic.user
-    )  # the version the page was rendered at
-    assert from_page.next(timeout=2).data == {"kind": "refetch"}
+    from_page = open_stream(f"/live/mechanic/?v={stale}", mechanic.user)  # the version the page showed
+    assert from_page.first.data == {"kind": "refetch"}
 
 
 def test_a_killed_listen_connection_means_refetch_then_changes_still_arrive(open_stream, on_postgres):
