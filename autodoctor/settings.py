@@ -75,6 +75,7 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "autodoctor.urls"
 WSGI_APPLICATION = "autodoctor.wsgi.application"
+ASGI_APPLICATION = "autodoctor.asgi.application"
 
 TEMPLATES = [
     {
@@ -95,12 +96,17 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Under ASGI (autodoctor/asgi.py sets this) connections are not kept: every request closes its
+# own, and the long-lived event streams hold none.
+DB_CONN_MAX_AGE = 0 if env_bool("AUTODOCTOR_ASGI", False) else 600
 if DATABASE_URL:
     # Persistent connections. The health check costs a `SELECT 1` per request on a reused
     # connection; it saves the first request after a database restart from failing.
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=600, conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True)
+            DATABASE_URL,
+            conn_max_age=DB_CONN_MAX_AGE,
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
     }
 else:
@@ -108,7 +114,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "CONN_MAX_AGE": 600,
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
