@@ -22,6 +22,7 @@
     if (live.open === open) return;
     live.open = open;
     if (open) live.everOpen = true;
+    body.dataset.live = open ? "open" : "down"; // also what a test (or a stylesheet) can read
     body.dispatchEvent(new CustomEvent("live-state", { detail: { open: open } }));
   }
 

@@ -38,7 +38,7 @@ def test_a_customer_banner_follows_their_session_by_push(live_page):
     page = live_page(customer.user)
     page.goto("/customer/dashboard/")
     expect(page.get_by_test_id("banner-status")).to_be_visible()
-    page.wait_for_function("window.AutoDoctor && window.AutoDoctor.live && window.AutoDoctor.live.open")
+    expect(page.locator("body[data-live=open]")).to_have_count(1)  # the stream is open
 
     session_accept(assignment=open_assignment(session), mechanic=mechanic)
     expect(page.locator("#session-banner")).to_contain_text(mechanic.display_name, timeout=SOON)
@@ -50,7 +50,7 @@ def test_a_chat_message_reaches_the_other_side_of_the_room_by_push(live_page):
     session_accept(assignment=open_assignment(session), mechanic=mechanic)
     page = live_page(customer.user)
     page.goto(session.get_absolute_url())
-    page.wait_for_function("window.AutoDoctor && window.AutoDoctor.live && window.AutoDoctor.live.open")
+    expect(page.locator("body[data-live=open]")).to_have_count(1)  # the stream is open
     streams = page.evaluate(
         "Array.from(document.querySelectorAll('[sse-connect]')).map(e => e.getAttribute('sse-connect'))"
     )
