@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -73,6 +75,7 @@ AUTHENTICATION_BACKENDS = [
 
 ROOT_URLCONF = "autodoctor.urls"
 WSGI_APPLICATION = "autodoctor.wsgi.application"
+ASGI_APPLICATION = "autodoctor.asgi.application"
 
 TEMPLATES = [
     {
@@ -85,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "autodoctor.context_processors.roles",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -92,12 +96,17 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Under ASGI (autodoctor/asgi.py sets this) connections are not kept: every request closes its
+# own, and the long-lived event streams hold none.
+DB_CONN_MAX_AGE = 0 if env_bool("AUTODOCTOR_ASGI", False) else 600
 if DATABASE_URL:
     # Persistent connections. The health check costs a `SELECT 1` per request on a reused
     # connection; it saves the first request after a database restart from failing.
     DATABASES = {
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=600, conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True)
+            DATABASE_URL,
+            conn_max_age=DB_CONN_MAX_AGE,
+            conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
         )
     }
 else:
@@ -105,7 +114,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "CONN_MAX_AGE": 600,
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
         }
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -228,6 +237,32 @@ AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Content-Security-Policy (Django's own) ---------------------------------------------------
+# Scripts only from our origin or with this response's nonce: no inline script, no eval'd
+# attribute (htmx's hx-on and js: values are not used). Style attributes stay allowed (the staff
+# charts size their bars with them; nothing executes from a style attribute). Media and the call
+# pages: camera/microphone streams and snapshots are blob:, signalling and streams same-origin.
+# No form-action: the waiver's post redirects to Stripe Checkout, whose origin is Stripe's.
+CONTENT_SECURITY_POLICY = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# CSP_REPORT_ONLY=true sends it as Content-Security-Policy-Report-Only (to list what would break
+# before enforcing, e.g. after adding a page); enforced otherwise.
+if env_bool("CSP_REPORT_ONLY", False):
+    SECURE_CSP_REPORT_ONLY = CONTENT_SECURITY_POLICY
+else:
+    SECURE_CSP = CONTENT_SECURITY_POLICY
 
 # --- Per-user rate limits (counted from the user's own rows; autodoctor/ratelimit.py) ------
 INTAKES_PER_HOUR = int(os.environ.get("INTAKES_PER_HOUR", "10"))

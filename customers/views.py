@@ -19,7 +19,7 @@ from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
 from billing.services import credit_balance
 from billing.stripe_client import stripe_configured
-from sessions_app.live import recent_state_version, session_key_of, state_token_version
+from sessions_app.live import live_version_of, recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
 from sessions_app.services import session_end_by_customer
 from sessions_app.status_view import customer_end
@@ -140,7 +140,7 @@ def banner(request: CustomerRequest) -> HttpResponse:
         token=request.GET.get("t", ""),
         max_age=selectors.BANNER_TOKEN_MAX_AGE,
     )
-    if known is not None and known == recent_state_version():
+    if known is not None and known == recent_state_version(expect=live_version_of(request.GET)):
         return HttpResponse(status=204)
     return _banner_checked(request)
 

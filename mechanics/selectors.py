@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment
-from sessions_app.selectors import queue_for_mechanic, state_version_sql
+from sessions_app.selectors import narrowed, queue_for_mechanic, state_version_sql
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus
 
 # The columns a queue row shows: the select_related joins stay, their width does not.
@@ -93,15 +93,14 @@ def filtered_queue(
 ) -> QuerySet[SessionAssignment]:
     """The queue this mechanic sees (urgent first, then oldest), narrowed like the history tabs,
     with only the columns a queue row shows."""
-    qs = queue_for_mechanic(mechanic=mechanic)
-    if search.strip():
-        qs = qs.filter(session__customer__full_name__icontains=search.strip())
-    if session_type:
-        qs = qs.filter(session__type=session_type)
-    if date_from:
-        qs = qs.filter(session__created_at__date__gte=date_from)
-    if date_to:
-        qs = qs.filter(session__created_at__date__lte=date_to)
+    qs = narrowed(
+        queue_for_mechanic(mechanic=mechanic),
+        via="session",
+        search=search,
+        session_type=session_type,
+        date_from=date_from,
+        date_to=date_to,
+    )
     return qs.only(*QUEUE_ROW_FIELDS)
 
 

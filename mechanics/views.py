@@ -22,7 +22,13 @@ from autodoctor.access import mechanic_of, mechanic_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
 from sessions_app.forms import CompleteForm, first_error
-from sessions_app.live import PULSE_TOKEN_MAX_AGE, pulse_token_version, recent_state_version, session_key_of
+from sessions_app.live import (
+    PULSE_TOKEN_MAX_AGE,
+    live_version_of,
+    pulse_token_version,
+    recent_state_version,
+    session_key_of,
+)
 from sessions_app.models import SessionAssignment
 from sessions_app.services import (
     session_accept,
@@ -136,7 +142,7 @@ def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
     session_key = session_key_of(request.COOKIES)
     fresh = pulse_token_version(session_key=session_key, token=token, max_age=PULSE_TOKEN_MAX_AGE)
     # A remembered version that lags the token's by up to a second just takes the checked path.
-    if fresh is not None and fresh == recent_state_version():
+    if fresh is not None and fresh == recent_state_version(expect=live_version_of(request.GET)):
         return HttpResponse(status=204)
     return _dashboard_pulse_checked(request, known=pulse_token_version(session_key=session_key, token=token))
 

@@ -2,7 +2,7 @@
 
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Q
@@ -48,10 +48,26 @@ def _durations(seconds: list[float]) -> Durations:
 
 
 def staff_analytics(*, days: int = 30) -> Analytics:
-    now = timezone.now()
-    since = now - timedelta(days=days)
+    since = timezone.now() - timedelta(days=days)
     result = Analytics(since=since.date())
+    result.days = _sessions_per_day(since)
+    result.max_per_day = max((d["total"] for d in result.days), default=0)
+    _fill_durations(result, since)
+    ended = Session.objects.filter(ended_at__gte=since).aggregate(
+        ended=Count("id"), expired=Count("id", filter=Q(status=SessionStatus.EXPIRED))
+    )
+    result.ended, result.expired = ended["ended"], ended["expired"]
+    result.expiry_rate = result.expired / result.ended if result.ended else None
+    result.mechanics = _per_mechanic(since)
+    ratings = Rating.objects.filter(created_at__gte=since)
+    counts = dict(ratings.values_list("stars").annotate(n=Count("id")))
+    result.rating_counts = [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
+    result.rating_max = max((n for _, n in result.rating_counts), default=0)
+    result.rating_average = ratings.aggregate(avg=Avg("stars"))["avg"]
+    return result
 
+
+def _sessions_per_day(since: datetime) -> list[dict]:
     per_day: dict[date, dict] = {}
     rows = (
         Session.objects.filter(created_at__gte=since)
@@ -65,32 +81,28 @@ def staff_analytics(*, days: int = 30) -> Analytics:
         )
         entry[row["type"]] += row["n"]
         entry["total"] += row["n"]
-    result.days = [per_day[d] for d in sorted(per_day)]
-    result.max_per_day = max((d["total"] for d in result.days), default=0)
+    return [per_day[d] for d in sorted(per_day)]
 
+
+def _fill_durations(result: Analytics, since: datetime) -> None:
+    """Queue wait (created -> accepted), accept -> start and start -> complete."""
     accepted = SessionAssignment.objects.filter(accepted_at__gte=since).values_list(
         "queued_at", "accepted_at"
     )
     result.queue_wait = _durations([(a - q).total_seconds() for q, a in accepted if a and q])
-
     starts = SessionAssignment.objects.filter(
         accepted_at__gte=since,
         status__in=(AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED),
         session__started_at__isnull=False,
     ).values_list("accepted_at", "session__started_at")
     result.accept_to_start = _durations([(s - a).total_seconds() for a, s in starts if a and s and s >= a])
-
     completes = Session.objects.filter(
         status=SessionStatus.COMPLETED, ended_at__gte=since, started_at__isnull=False
     ).values_list("started_at", "ended_at")
     result.start_to_complete = _durations([(e - s).total_seconds() for s, e in completes if s and e])
 
-    ended = Session.objects.filter(ended_at__gte=since).aggregate(
-        ended=Count("id"), expired=Count("id", filter=Q(status=SessionStatus.EXPIRED))
-    )
-    result.ended, result.expired = ended["ended"], ended["expired"]
-    result.expiry_rate = result.expired / result.ended if result.ended else None
 
+def _per_mechanic(since: datetime) -> list[dict]:
     # Grouped separately: annotating several to-many counts on Mechanic would multiply the joins.
     done = dict(
         Session.objects.filter(status=SessionStatus.COMPLETED, ended_at__gte=since)
@@ -108,7 +120,7 @@ def staff_analytics(*, days: int = 30) -> Analytics:
         .values("mechanic_id")
         .annotate(accepted=Count("id"), released=Count("id", filter=Q(status=AssignmentStatus.RELEASED)))
     }
-    result.mechanics = sorted(
+    return sorted(
         (
             {
                 "display_name": m.display_name,
@@ -121,10 +133,3 @@ def staff_analytics(*, days: int = 30) -> Analytics:
         ),
         key=lambda row: (-row["completed"], row["display_name"]),
     )
-
-    ratings = Rating.objects.filter(created_at__gte=since)
-    counts = dict(ratings.values_list("stars").annotate(n=Count("id")))
-    result.rating_counts = [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
-    result.rating_max = max((n for _, n in result.rating_counts), default=0)
-    result.rating_average = ratings.aggregate(avg=Avg("stars"))["avg"]
-    return result

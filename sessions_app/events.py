@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
+from .hints import hint_publish, session_hint
 from .models import Session, SessionEvent
 from .transitions import SessionEventType
 
@@ -17,8 +18,11 @@ def event_record(
     from_status: str | None = None,
 ) -> SessionEvent:
     """Append an event for `session`, inside the caller's transaction. `to_status` is the
-    session's status now; `from_status` defaults to it (events that change no status)."""
-    return SessionEvent.objects.create(
+    session's status now; `from_status` defaults to it (events that change no status).
+
+    Every lifecycle change comes through here, so this is also where it is announced to the open
+    pages: a live hint published in the same transaction (delivered on commit, never on rollback)."""
+    event = SessionEvent.objects.create(
         session=session,
         type=type,
         actor=actor,
@@ -26,3 +30,5 @@ def event_record(
         to_status=session.status,
         data=data or {},
     )
+    hint_publish(session_hint(session=session, from_status=event.from_status, event_id=event.pk))
+    return event

@@ -13,6 +13,7 @@ Used by the mechanic dashboard's pulse and queue panel and the customer's active
 
 from dataclasses import dataclass
 from time import monotonic
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -27,12 +28,16 @@ VERSION_MEMO_SECONDS = 1.0
 _version_memo: tuple[float, int] = (float("-inf"), 0)
 
 
-def recent_state_version() -> int:
-    """state_version(), at most VERSION_MEMO_SECONDS old. For the polls' fast path only."""
+def recent_state_version(*, expect: int | None = None) -> int:
+    """state_version(), at most VERSION_MEMO_SECONDS old. For the polls' fast path only.
+
+    `expect`: a version the page has heard of on its live stream (sessions_app.streams). A
+    remembered version that differs may be the stale one, so it is read again: a poll that a
+    push hint triggered must not be answered "nothing changed" from the memo."""
     global _version_memo
     fetched_at, version = _version_memo
     now = monotonic()
-    if now - fetched_at >= VERSION_MEMO_SECONDS:
+    if now - fetched_at >= VERSION_MEMO_SECONDS or (expect is not None and expect != version):
         version = state_version()
         _version_memo = (now, version)
     return version
@@ -42,6 +47,14 @@ def forget_recent_state_version() -> None:
     """Drop the remembered version (tests; nothing else needs it)."""
     global _version_memo
     _version_memo = (float("-inf"), 0)
+
+
+def live_version_of(query: dict[str, str] | Any) -> int | None:
+    """The version a poll says its live stream announced (`lv`), or None."""
+    try:
+        return int(query.get("lv") or "") if query.get("lv") else None
+    except ValueError:
+        return None
 
 
 def session_key_of(cookies: dict[str, str]) -> str | None:

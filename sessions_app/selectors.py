@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, Model, Q, QuerySet
 from django.utils import timezone
 
 from autodoctor.access import customer_of, mechanic_of
@@ -149,15 +149,31 @@ def session_history(
         qs = qs.filter(customer=customer)
     if group in HISTORY_GROUPS:  # an unknown group (e.g. a tampered query string) filters nothing
         qs = qs.filter(status__in=HISTORY_GROUPS[group])
+    filtered = narrowed(qs, search=search, session_type=session_type, date_from=date_from, date_to=date_to)
+    return filtered.order_by("-created_at", "-id")
+
+
+def narrowed[M: Model](
+    qs: QuerySet[M],
+    *,
+    via: str = "",
+    search: str = "",
+    session_type: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[M]:
+    """The history tabs' and the queue's filters: customer name, session type, created between.
+    `via` is the path from the queryset's model to the session ("session" for assignments)."""
+    to = f"{via}__" if via else ""
     if search.strip():
-        qs = qs.filter(customer__full_name__icontains=search.strip())
+        qs = qs.filter(**{f"{to}customer__full_name__icontains": search.strip()})
     if session_type:
-        qs = qs.filter(type=session_type)
+        qs = qs.filter(**{f"{to}type": session_type})
     if date_from:
-        qs = qs.filter(created_at__date__gte=date_from)
+        qs = qs.filter(**{f"{to}created_at__date__gte": date_from})
     if date_to:
-        qs = qs.filter(created_at__date__lte=date_to)
-    return qs.order_by("-created_at", "-id")
+        qs = qs.filter(**{f"{to}created_at__date__lte": date_to})
+    return qs
 
 
 def session_events(*, session: Session) -> QuerySet[SessionEvent]:

@@ -47,7 +47,9 @@ def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpR
         return redirect(session.get_absolute_url())
     room = room_state(session=session, user=request.user)
     lines = chat_lines(session=session, user=request.user)
-    return render(request, "sessions_app/room.html", {"room": room, "session": session, "lines": lines})
+    # page_stream: the room's own stream (/live/session/<id>/) replaces the customer pages' one.
+    context = {"room": room, "session": session, "lines": lines, "page_stream": True}
+    return render(request, "sessions_app/room.html", context)
 
 
 @require_GET

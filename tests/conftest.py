@@ -76,3 +76,39 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.path):
             item.add_marker(pytest.mark.e2e)
+
+
+# Every page of every browser test reports Content-Security-Policy violations here; a test that
+# caused one fails (the policy is enforced in the tests, as in production).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportCspViolation({
+    directive: event.effectiveDirective, blocked: event.blockedURI, source: event.sourceFile,
+    line: event.lineNumber, sample: event.sample, page: location.pathname,
+  });
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Collects CSP violations from every context the test opens; fails the test on any."""
+    if "browser" not in request.fixturenames and "page" not in request.fixturenames:
+        yield []
+        return
+    browser = request.getfixturevalue("browser")
+    found: list[dict] = []
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        context.expose_binding("__reportCspViolation", lambda _source, violation: found.append(violation))
+        context.add_init_script(CSP_LISTENER)
+        return context
+
+    browser.new_context = new_context
+    try:
+        yield found
+    finally:
+        del browser.new_context
+    assert found == [], f"Content-Security-Policy violations: {found}"

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from autodoctor.errors import DomainError
 from autodoctor.ratelimit import rate_limit_check
+from sessions_app.hints import hint_publish, message_hint
 from sessions_app.models import Rating, Session, SessionMessage
 from sessions_app.transitions import ACTIVE_STATUSES, SessionStatus
 
@@ -52,7 +53,9 @@ def message_send(*, session: Session, sender: User, body: str) -> SessionMessage
             raise DomainError("not_found", "That session does not exist.")
         if locked.status not in ACTIVE_STATUSES:
             raise DomainError("invalid_transition", "This session has ended, so the chat is closed.")
-        return SessionMessage.objects.create(session=locked, sender=sender, body=text)
+        message = SessionMessage.objects.create(session=locked, sender=sender, body=text)
+        hint_publish(message_hint(session=locked, message_id=message.pk))  # delivered on commit
+        return message
 
 
 def rating_create(*, session: Session, user: User, stars: int, comment: str = "") -> Rating:

@@ -9,20 +9,20 @@ from django.utils import timezone
 
 from autodoctor.errors import DomainError
 from billing.services import credits_spend
-from customers.models import Customer, Intake
+from customers.models import Customer, Intake, PayWith
 from sessions_app.events import event_record
 from sessions_app.models import Plan, Session, SessionAssignment, SessionParticipant
 from sessions_app.transitions import SessionEventType, SessionStatus
 from sessions_app.wording import active_session_refusal
 
 
-def _payment_method(plan: Plan, pay_with: str) -> str:
+def _payment_method(plan: Plan, pay_with: str) -> PayWith:
     if plan.is_free:
-        return "free"
-    if pay_with == "credits" and plan.credit_cost:
-        return "credits"
-    if pay_with == "card" and plan.price_cents:
-        return "card"
+        return PayWith.FREE
+    if pay_with == PayWith.CREDITS and plan.credit_cost:
+        return PayWith.CREDITS
+    if pay_with == PayWith.CARD and plan.price_cents:
+        return PayWith.CARD
     raise DomainError("invalid_input", f"The {plan.name} plan cannot be paid with {pay_with or 'nothing'}.")
 
 
@@ -41,7 +41,7 @@ def session_create(
     `created` event; spend credits in the same transaction. Raises `active_session_exists` or
     `insufficient_credits` and then writes nothing."""
     method = _payment_method(plan, pay_with)
-    if method == "card" and not stripe_checkout_id:
+    if method == PayWith.CARD and not stripe_checkout_id:
         raise DomainError("invalid_input", "A card session is created only from a completed Stripe checkout.")
     now = timezone.now()
     scheduled = bool(
@@ -70,24 +70,32 @@ def session_create(
                 queued_at=None if scheduled else now,
                 duration_minutes=plan.duration_minutes,
             )
-            if method == "credits":
-                credits_spend(customer=customer, amount=plan.credit_cost, session_id=session.pk, actor=actor)
-            SessionParticipant.objects.create(
-                session=session, user_id=customer.user_id, role=SessionParticipant.Role.CUSTOMER
-            )
-            if not scheduled:
-                SessionAssignment.objects.create(
-                    session=session, urgent=urgent, workshop_id=workshop_id, queued_at=now
-                )
-            event_record(
-                session=session,
-                type=SessionEventType.CREATED,
-                actor=actor,
-                from_status="",
-                data={"plan": plan.code, "payment_method": method, "urgent": urgent},
-            )
+            _pay_queue_and_record(session, actor=actor)
     except IntegrityError as exc:
         if Session.objects.active().for_customer(customer).exists():
             raise active_session_refusal(customer=customer) from exc
         raise
     return session
+
+
+def _pay_queue_and_record(session: Session, *, actor: User | None) -> None:
+    """The rest of a new session, in its transaction: credits spent, the customer's participation,
+    a queued assignment (unless scheduled) and the `created` event."""
+    plan = session.plan
+    if session.payment_method == PayWith.CREDITS:
+        credits_spend(customer=session.customer, amount=plan.credit_cost, session_id=session.pk, actor=actor)
+    SessionParticipant.objects.create(
+        session=session, user_id=session.customer.user_id, role=SessionParticipant.Role.CUSTOMER
+    )
+    queued_at = session.queued_at
+    if queued_at is not None:  # pending; a scheduled session joins the queue when promoted
+        SessionAssignment.objects.create(
+            session=session, urgent=session.urgent, workshop_id=session.workshop_id, queued_at=queued_at
+        )
+    event_record(
+        session=session,
+        type=SessionEventType.CREATED,
+        actor=actor,
+        from_status="",
+        data={"plan": plan.code, "payment_method": session.payment_method, "urgent": session.urgent},
+    )

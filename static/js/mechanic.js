@@ -61,7 +61,11 @@
     }
   });
 
-  // --- connection indicator ("Live · updated N s ago" / "Reconnecting…") --------------------
+  // --- connection indicator -----------------------------------------------------------------
+  // "Live": the push stream is open (polls are only the safety net). "Live · updated N s ago":
+  // no stream here (a WSGI-only deploy), the 2 s polls keep the page current. "Reconnecting…
+  // · updated N s ago": the stream dropped, the 2 s polls cover until it is back.
+  // "Reconnecting…": the polls fail too.
   var indicator = document.getElementById("live-indicator");
   var lastOk = Date.now();
   var failing = false;
@@ -69,14 +73,23 @@
   function renderIndicator() {
     if (!indicator || !document.getElementById("pulse")) return;
     indicator.hidden = false;
+    var live = window.AutoDoctor && window.AutoDoctor.live;
+    if (live && live.open) {
+      indicator.setAttribute("data-state", "live");
+      indicator.setAttribute("data-mode", "push");
+      indicator.textContent = "Live";
+      return;
+    }
+    indicator.setAttribute("data-mode", "poll");
     if (failing) {
       indicator.setAttribute("data-state", "reconnecting");
       indicator.textContent = "Reconnecting…";
       return;
     }
     var seconds = Math.max(0, Math.round((Date.now() - lastOk) / 1000));
-    indicator.setAttribute("data-state", "live");
-    indicator.textContent = "Live · updated " + seconds + " s ago";
+    var streamDown = live && live.everOpen;
+    indicator.setAttribute("data-state", streamDown ? "reconnecting" : "live");
+    indicator.textContent = (streamDown ? "Reconnecting… · updated " : "Live · updated ") + seconds + " s ago";
   }
   function pulseFinished(e, ok) {
     var elt = e.detail && e.detail.elt;
@@ -89,6 +102,7 @@
   body.addEventListener("htmx:sendError", function (e) { pulseFinished(e, false); });
   body.addEventListener("htmx:timeout", function (e) { pulseFinished(e, false); });
   // The server asked every poll to wait (a 503 with Retry-After, see ui.js): say so until a pulse gets through.
+  body.addEventListener("live-state", function () { renderIndicator(); });
   body.addEventListener("polls-paused", function () {
     failing = true;
     renderIndicator();

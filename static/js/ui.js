@@ -6,7 +6,9 @@
    Toasts:  an HX-Trigger {"toast": {"message", "level"}} or AutoDoctor.toast(message, level).
    Polls:   an element whose hx-trigger says "every" is a poll. Its timer runs only while the
             tab is visible, and every poll pauses for Retry-After seconds after a 503 (the
-            page hears "polls-paused" on body). */
+            page hears "polls-paused" on body). While the page's live stream is open (live.js)
+            a poll's timer fires at most once per AutoDoctor.live.safetyNetMs (about 30 s):
+            the hints trigger the polls at once, the timer is only the safety net. */
 (function () {
   "use strict";
   var AD = (window.AutoDoctor = window.AutoDoctor || {});
@@ -55,6 +57,11 @@
   var RETRY_DEFAULT_SECONDS = 10;
   var RETRY_MAX_SECONDS = 300;
   var pausedUntil = 0;
+  var lastAsked = {}; // poll (id or URL) -> when it last went out
+
+  function pollKey(elt) {
+    return elt.id || (elt.getAttribute("hx-get") || "").split("?")[0];
+  }
 
   function isPoll(elt) {
     var trigger = elt && elt.getAttribute && elt.getAttribute("hx-trigger");
@@ -77,7 +84,15 @@
     var tick = !(e.detail.requestConfig && e.detail.requestConfig.triggeringEvent);
     if (Date.now() < pausedUntil || (tick && document.visibilityState !== "visible")) {
       e.preventDefault();
+      return;
     }
+    var key = pollKey(elt);
+    var live = AD.live;
+    if (tick && live && live.open && Date.now() - (lastAsked[key] || 0) < live.safetyNetMs) {
+      e.preventDefault(); // pushed hints ask on purpose; the timer is only the safety net
+      return;
+    }
+    lastAsked[key] = Date.now();
   });
 
   body.addEventListener("htmx:afterRequest", function (e) {

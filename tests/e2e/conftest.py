@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,7 @@ def new_page(browser, live_server):
     yield _new_page
     for context in contexts:
         context.close()
+    # A poll the browser sent just before closing may still be running in the live server's
+    # thread; let it finish before the test database is flushed (a TRUNCATE racing its query can
+    # deadlock on PostgreSQL).
+    time.sleep(0.5)

@@ -37,6 +37,47 @@ MECHANICS = [
 ]
 
 
+# Completed demo sessions: customer, mechanic, plan, days ago, concern, summary, stars.
+PAST_SESSIONS = [
+    (
+        "alice",
+        "mike",
+        "free-chat",
+        6,
+        "Check-engine light after refuelling",
+        "Loose fuel cap (P0457). Tightened it; the light cleared after three drive cycles.",
+        5,
+    ),
+    (
+        "bob",
+        "maria",
+        "video-30",
+        5,
+        "Grinding noise from the front left wheel when braking",
+        "Front pads worn to the backing plate. Replace pads and skim or replace the rotors soon.",
+        4,
+    ),
+    (
+        "alice",
+        "max",
+        "diagnostic-45",
+        3,
+        "Car hesitates when accelerating from a stop on cold mornings",
+        "Scan showed lean codes P0171/P0174; likely a vacuum leak at the intake boot. Smoke test advised.",
+        5,
+    ),
+    (
+        "carol",
+        "mike",
+        "free-chat",
+        2,
+        "Battery warning light flickers at idle",
+        "Alternator output 13.1 V at idle: belt slipping. Adjust or replace the serpentine belt.",
+        None,
+    ),
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo plans, accounts (password 'autodoctor') and a few past sessions. Safe to rerun."
 
@@ -80,45 +121,7 @@ class Command(BaseCommand):
         customers = {c.user.username: c for c in Customer.objects.select_related("user")}
         mechanics = {m.user.username: m for m in Mechanic.objects.select_related("user")}
         now = timezone.now()
-        past = [
-            (
-                "alice",
-                "mike",
-                "free-chat",
-                6,
-                "Check-engine light after refuelling",
-                "Loose fuel cap (P0457). Tightened it; the light cleared after three drive cycles.",
-                5,
-            ),
-            (
-                "bob",
-                "maria",
-                "video-30",
-                5,
-                "Grinding noise from the front left wheel when braking",
-                "Front pads worn to the backing plate. Replace pads and skim or replace the rotors soon.",
-                4,
-            ),
-            (
-                "alice",
-                "max",
-                "diagnostic-45",
-                3,
-                "Car hesitates when accelerating from a stop on cold mornings",
-                "Scan showed lean codes P0171/P0174; likely a vacuum leak at the intake boot. Smoke test advised.",
-                5,
-            ),
-            (
-                "carol",
-                "mike",
-                "free-chat",
-                2,
-                "Battery warning light flickers at idle",
-                "Alternator output 13.1 V at idle: belt slipping. Adjust or replace the serpentine belt.",
-                None,
-            ),
-        ]
-        for username, mech, code, days_ago, concern, summary, stars in past:
+        for username, mech, code, days_ago, concern, summary, stars in PAST_SESSIONS:
             session = self._new(
                 customers[username],
                 plans[code],

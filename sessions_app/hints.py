@@ -1,0 +1,41 @@
+"""What a change announces to the open pages (SPEC §7): small hints, never private data.
+
+A hint names the session and the people it concerns, so the per-process fan-out
+(sessions_app.streams) can decide who hears it; the browser only ever gets a reduced form
+("your session changed", "the queue changed") and fetches the rest through the usual views.
+"""
+
+from autodoctor.push import Hint, publish
+
+from .models import Session
+from .transitions import SessionStatus
+
+
+def session_hint(*, session: Session, from_status: str, event_id: int) -> Hint:
+    """A lifecycle event. `queue` says whether the queue of waiting requests changed (the
+    session entered or left it, or changed while in it)."""
+    return {
+        "kind": "session",
+        "session": session.pk,
+        "customer": session.customer_id,
+        "mechanic": session.mechanic_id,
+        "workshop": session.workshop_id,
+        "status": session.status,
+        "queue": SessionStatus.PENDING in (from_status, session.status),
+        "v": event_id,
+    }
+
+
+def message_hint(*, session: Session, message_id: int) -> Hint:
+    return {
+        "kind": "message",
+        "session": session.pk,
+        "customer": session.customer_id,
+        "mechanic": session.mechanic_id,
+        "message": message_id,
+    }
+
+
+def hint_publish(hint: Hint) -> None:
+    """Announce `hint` when the caller's transaction commits (autodoctor.push.publish)."""
+    publish(hint)

@@ -1,0 +1,126 @@
+"""Who hears which hint, and the event streams that carry them (SPEC §7).
+
+Every open page holds one stream; each stream is a subscriber of this process's broker
+(autodoctor.push) with a *viewer* that decides, per hint, what that browser may see:
+
+- a mechanic: "work" when a session they hold (or held) changed; "queue" when the queue they
+  can see changed (general requests, plus their own workshop's — never another workshop's);
+- a customer: "session" when their own session changed; "queue" when the line they are waiting
+  in moved (only while their own request is pending);
+- a session room: "session" and "message" for that one session (and, for its customer while
+  pending, "queue" for the banner's place in line).
+
+What reaches a browser names nothing but its own session: another customer's change is at most
+"the queue moved". The page then fetches through its usual (authorised) views.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from autodoctor.push import Broker, Delivery, Hint, Subscriber, retry_ms
+
+from .selectors import state_version_sql
+from .transitions import SessionStatus
+
+HEARTBEAT_SECONDS = 15.0
+
+BROKER = Broker(version_sql=state_version_sql())
+
+
+def _in_line(hint: Hint, workshop_id: int | None) -> bool:
+    """A queue change that can move a request of `workshop_id` (None: the general queue): the
+    general queue, or that workshop's own requests (sessions_app.selectors.queue_position)."""
+    return bool(hint.get("queue")) and hint.get("workshop") in (None, workshop_id)
+
+
+@dataclass
+class MechanicViewer:
+    mechanic_id: int
+    workshop_id: int | None
+    sessions: set[int] = field(default_factory=set)  # held now or since the stream opened
+
+    def select(self, hint: Hint) -> Hint | None:
+        if hint.get("kind") != "session":
+            return None  # the dashboard shows no chat
+        session_id = hint.get("session")
+        if hint.get("mechanic") == self.mechanic_id or session_id in self.sessions:
+            if isinstance(session_id, int):
+                self.sessions.add(session_id)  # a release clears the mechanic: keep hearing it
+            return {"kind": "work"}
+        if _in_line(hint, self.workshop_id):
+            return {"kind": "queue"}
+        return None
+
+
+@dataclass
+class CustomerViewer:
+    customer_id: int
+    pending: bool
+    workshop_id: int | None
+
+    def select(self, hint: Hint) -> Hint | None:
+        if hint.get("customer") == self.customer_id:
+            if hint.get("kind") != "session":
+                return None  # the banner shows no chat
+            self.pending = hint.get("status") == SessionStatus.PENDING
+            self.workshop_id = hint.get("workshop")
+            return {"kind": "session", "session": hint.get("session")}
+        if self.pending and hint.get("kind") == "session" and _in_line(hint, self.workshop_id):
+            return {"kind": "queue"}  # my place in line may have changed
+        return None
+
+
+@dataclass
+class SessionViewer:
+    session_id: int
+    customer: CustomerViewer | None = None  # when the session's own customer is watching
+
+    def select(self, hint: Hint) -> Hint | None:
+        if hint.get("session") == self.session_id:
+            if self.customer is not None:
+                self.customer.select(hint)  # keeps "pending" current for the place in line
+            if hint.get("kind") == "message":
+                return {"kind": "message", "session": self.session_id, "message": hint.get("message")}
+            return {"kind": "session", "session": self.session_id}
+        if self.customer is not None:
+            return self.customer.select(hint)
+        return None
+
+
+def sse_event(delivery: Delivery) -> str:
+    data = json.dumps(delivery.hint, separators=(",", ":"))
+    return f"event: hint\nid: {delivery.version}\ndata: {data}\n\n"
+
+
+def parse_version(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+async def event_stream(
+    subscriber: Subscriber, *, since: int | None, version: int, broker: Broker = BROKER
+) -> AsyncIterator[str]:
+    """The stream of one tab: `retry:` (with jitter), then a first event with the current
+    version: "refetch" when the page was rendered at (or last heard) another version, "hello"
+    otherwise (the page checks once: it may have been rendered before a change that came ahead
+    of its stream); then the hints, with a heartbeat comment every HEARTBEAT_SECONDS. Ends when
+    the client goes (Django cancels it) or when the broker dropped a slow client (it reconnects
+    and catches up)."""
+    try:
+        moved = since is not None and since != version
+        yield f"retry: {retry_ms()}\n" + sse_event(
+            Delivery(version, {"kind": "refetch" if moved else "hello"})
+        )
+        while not subscriber.dropped:
+            try:
+                delivery = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            yield sse_event(delivery)
+    finally:
+        broker.unsubscribe(subscriber)
