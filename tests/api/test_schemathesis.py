@@ -45,7 +45,7 @@ from tests.factories import make_customer, make_mechanic, make_session, open_ass
 from .tally import TALLY
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, reset_sequences=True),  # the same ids every run
     pytest.mark.postgres,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
