@@ -10,15 +10,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.servers import REPO, free_port, wait_until_serving
+
 SECRET_KEY = "fault-tests-only-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 
 
@@ -46,12 +44,6 @@ def why_no_cluster() -> str | None:
         except KeyError:
             return "running as root and there is no postgres user"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ThrowawayCluster:
@@ -135,18 +127,7 @@ class Gunicorn:
         )
 
     def wait_until_serving(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz/", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.log_tail()}")
+        wait_until_serving(self.process, self.base, name="gunicorn", log_tail=self.log_tail, timeout=timeout)
 
     def worker_pids(self) -> set[int]:
         pid = self.process.pid

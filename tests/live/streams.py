@@ -10,14 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.servers import REPO, free_port, wait_until_serving
 
 
 class ListenProbe:
@@ -32,12 +31,6 @@ class ListenProbe:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Uvicorn:
@@ -58,18 +51,7 @@ class Uvicorn:
         )
 
     def wait_until_serving(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.base + "/healthz/", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"uvicorn did not answer within {timeout} s:\n{self.log_tail()}")
+        wait_until_serving(self.process, self.base, name="uvicorn", log_tail=self.log_tail, timeout=timeout)
 
     def log_tail(self) -> str:
         return self.log_path.read_text(errors="replace")[-3000:]
