@@ -21,7 +21,7 @@ from sessions_app.selectors import (
     state_version,
 )
 from sessions_app.status_view import CustomerEnd, StatusFlags, customer_end
-from sessions_app.transitions import SessionEventType, SessionStatus
+from sessions_app.transitions import STATUS_EVENTS, SessionEventType, SessionStatus
 
 REFUND_NOTICE_DAYS = 14
 NO_SESSION_VERSION = "none"
@@ -123,7 +123,7 @@ def banner_state(
         return ActiveSessionBanner(version=stamp.version)
     latest = (
         SessionEvent.objects.filter(session_id=active.session.pk)
-        .exclude(type=SessionEventType.REFUNDED)
+        .filter(type__in=STATUS_EVENTS)
         .order_by("-id")
         .values_list("type", flat=True)
         .first()

@@ -47,10 +47,44 @@ class SessionEventType(models.TextChoices):
     EXPIRED = "expired", "Expired"
     FORCE_ENDED = "force_ended", "Force-ended"
     REFUNDED = "refunded", "Refunded"
+    # The room (presence, shared photos and clips)
+    JOINED = "joined", "Joined the room"
+    LEFT = "left", "Left the room"
+    ATTACHMENT_ADDED = "attachment_added", "Shared a photo or clip"
+    ABSENCE_FLAGGED = "absence_flagged", "Nobody in the room for 10 minutes"
+    # The diagnosis and the repair quote
+    DIAGNOSIS_EDITED = "diagnosis_edited", "Diagnosis edited"
+    QUOTE_SENT = "quote_sent", "Repair quote sent"
+    QUOTE_APPROVED = "quote_approved", "Repair quote approved"
+    QUOTE_DECLINED = "quote_declined", "Repair quote declined"
+    REPORT_SENT = "report_sent", "Report emailed"
+    # Reach and routing
+    REMINDED = "reminded", "Reminded to start"
+    WAIT_ASKED = "wait_asked", "Asked to keep waiting"
+    WAIT_EXTENDED = "wait_extended", "Chose to keep waiting"
+    OPENED_TO_ALL = "opened_to_all", "Opened to every mechanic"
+    TRANSFER_OFFERED = "transfer_offered", "Transfer offered"
+    TRANSFER_ACCEPTED = "transfer_accepted", "Transfer accepted"
+    TRANSFER_DECLINED = "transfer_declined", "Transfer declined"
+    TRANSFER_LAPSED = "transfer_lapsed", "Transfer not answered"
+    REQUEST_VIEWED = "request_viewed", "Request details viewed"
 
 
 S = SessionStatus
 E = SessionEventType
+# The events that change a session's status (or create it): what "the latest event" means on a
+# banner or a repeat check. The rest (presence, the diagnosis, quotes, transfers…) are activity.
+STATUS_EVENTS: tuple[str, ...] = (
+    E.CREATED,
+    E.PROMOTED,
+    E.ACCEPTED,
+    E.STARTED,
+    E.RELEASED,
+    E.COMPLETED,
+    E.CANCELLED,
+    E.EXPIRED,
+    E.FORCE_ENDED,
+)
 ACTIVE_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED, S.WAITING, S.LIVE)
 WORKING_STATUSES: tuple[str, ...] = (S.WAITING, S.LIVE)  # count against mechanic capacity
 UNASSIGNED_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED)

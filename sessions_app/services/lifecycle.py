@@ -20,6 +20,7 @@ from sessions_app.models import Session, SessionAssignment, SessionEvent, Sessio
 from sessions_app.notifications import notify_customer_after_commit
 from sessions_app.transitions import (
     OPEN_ASSIGNMENT_STATUSES,
+    STATUS_EVENTS,
     TRANSITIONS,
     WORKING_STATUSES,
     AssignmentStatus,
@@ -125,7 +126,9 @@ def _is_repeat(session: Session, action: str, mechanic: Mechanic | None) -> bool
         return False
     if action != "release":
         return session.mechanic_id == mechanic.pk
-    last = session.events.order_by("-id").only("type", "actor_id", "data").first()
+    last = (
+        session.events.filter(type__in=STATUS_EVENTS).order_by("-id").only("type", "actor_id", "data").first()
+    )
     return (
         last is not None
         and last.type == SessionEventType.RELEASED
