@@ -84,7 +84,7 @@ class Report:
 
 def report_for(*, session: Session, user: User) -> Report:
     """The report of a session `user` may see (viewable_diagnostic_session first)."""
-    photos = [a for a in session.intake.attachments.all() if a.is_image] if session.intake_id else []
+    photos = [a for a in session.intake.attachments.all() if a.is_image] if session.intake else []
     return Report(
         session=session,
         diagnosis=diagnosis_of(session=session, user=user),

@@ -32,7 +32,7 @@ BODY = "diagnostics/toolkit.html#body"
 @dataclass(frozen=True)
 class CodeRow:
     code: DiagnosticCode
-    form: CodeEditForm
+    form: Form
     removable: bool
     open: bool = False
 
@@ -40,7 +40,7 @@ class CodeRow:
 @dataclass(frozen=True)
 class FindingRow:
     finding: Finding
-    form: FindingForm
+    form: Form
     open: bool = False
 
 
@@ -73,61 +73,51 @@ def _render_body(
     bound: Form | None = None,
     bound_item: int | None = None,
     error: str = "",
-    status: int = 200,
 ) -> HttpResponse:
     """The toolkit: its lists and the forms `user` may use now (one of them `bound`)."""
     user = request.user
     is_mechanic = view.rights.findings
 
-    def pick(kind: type[Form], item: int | None, fresh: Callable[[], Form]) -> Form:
-        if isinstance(bound, kind) and bound_item == item:
-            return bound
-        return fresh()
+    def is_bound(kind: type[Form], item: int | None) -> bool:
+        return isinstance(bound, kind) and bound_item == item
 
     codes = [
         CodeRow(
             code=code,
-            form=pick(
-                CodeEditForm,
-                code.pk,
-                lambda code=code: CodeEditForm(
-                    prefix=f"c{code.pk}", initial={"status": code.status, "notes": code.notes}
-                ),
-            ),
+            form=bound
+            if bound is not None and is_bound(CodeEditForm, code.pk)
+            else CodeEditForm(prefix=f"c{code.pk}", initial={"status": code.status, "notes": code.notes}),
             removable=view.rights.findings or (view.rights.codes and code.added_by_id == user.pk),
-            open=isinstance(bound, CodeEditForm) and bound_item == code.pk,
+            open=is_bound(CodeEditForm, code.pk),
         )
         for code in view.codes
     ]
     findings = [
         FindingRow(
             finding=finding,
-            form=pick(
-                FindingForm,
-                finding.pk,
-                lambda finding=finding: FindingForm(
-                    prefix=f"f{finding.pk}", initial=_finding_initial(finding)
-                ),
-            ),
-            open=isinstance(bound, FindingForm) and bound_item == finding.pk,
+            form=bound
+            if bound is not None and is_bound(FindingForm, finding.pk)
+            else FindingForm(prefix=f"f{finding.pk}", initial=_finding_initial(finding)),
+            open=is_bound(FindingForm, finding.pk),
         )
         for finding in view.findings
     ]
+    fresh = bound is None or bound_item is not None
     context = {
         "session": view.session,
         "view": view,
         "codes": codes,
         "findings": findings,
-        "code_form": pick(CodeForm, None, CodeForm),
-        "finding_form": pick(FindingForm, None, FindingForm),
-        "checklist_form": pick(
-            ChecklistForm, None, lambda: ChecklistForm(initial={"systems": view.systems_checked})
-        ),
+        "code_form": bound if not fresh and isinstance(bound, CodeForm) else CodeForm(),
+        "finding_form": bound if not fresh and isinstance(bound, FindingForm) else FindingForm(),
+        "checklist_form": bound
+        if not fresh and isinstance(bound, ChecklistForm)
+        else ChecklistForm(initial={"systems": view.systems_checked}),
         "is_mechanic": is_mechanic,
         "error": error,
     }
     template = BODY if getattr(request, "htmx", False) else "diagnostics/toolkit.html"
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 @require_GET
@@ -157,34 +147,31 @@ def _act(
     session = _session_or_404(request, session_id)
     assert isinstance(request.user, User)
     user = request.user
-    error, status = "", 200
+    error = ""
     if form.is_valid():
         try:
             action(session, user, form)
         except DomainError as exc:
-            error, status = exc.detail, exc.http_status
-            if exc.context.get("field") and exc.context["field"] in form.fields:
+            if exc.context.get("field") in form.fields:
                 form.add_error(exc.context["field"], exc.detail)
-                error = ""
+            else:
+                error = exc.detail
         else:
-            form = None  # type: ignore[assignment]  # done: show fresh forms
-    else:
-        status = 400
+            if not getattr(request, "htmx", False):
+                messages.success(request, done)
+                return redirect(reverse("diagnostics_toolkit", args=[session_id]))
+            # Done: the toolkit shows fresh forms. (htmx swaps only 2xx answers by default, so an
+            # error travels in a 200 with its form bound.)
+            return _render_body(request, diagnosis_of(session=session, user=user))
     if not getattr(request, "htmx", False):
-        if error or form is not None:
-            messages.error(request, error or "Check the form: " + _first_error(form))
-        else:
-            messages.success(request, done)
+        messages.error(request, error or f"Check the form: {_first_error(form)}")
         return redirect(reverse("diagnostics_toolkit", args=[session_id]))
-    view = diagnosis_of(session=session, user=user)
-    # htmx swaps only 2xx answers by default: the errors travel in a 200 with the form bound.
-    del status
-    return _render_body(request, view, bound=form, bound_item=item, error=error)
+    return _render_body(
+        request, diagnosis_of(session=session, user=user), bound=form, bound_item=item, error=error
+    )
 
 
-def _first_error(form: Form | None) -> str:
-    if form is None:
-        return ""
+def _first_error(form: Form) -> str:
     for errors in form.errors.values():
         return str(errors[0])
     return "check what you entered."
