@@ -59,9 +59,18 @@ def viewable_diagnostic_session(*, user: User | AnonymousUser, session_id: int) 
     return session
 
 
-def diagnosis_of(*, session: Session, user: User) -> DiagnosisView:
-    """Three queries: the codes, the findings, the diagnosis row (version and checklist)."""
-    diagnosis = Diagnosis.objects.filter(session=session).only("version", "systems_checked").first()
+_UNREAD = object()
+
+
+def diagnosis_row(*, session: Session) -> Diagnosis | None:
+    """The version and checklist (None before the first edit): one query."""
+    return Diagnosis.objects.filter(session=session).only("version", "systems_checked").first()
+
+
+def diagnosis_of(*, session: Session, user: User, row: Diagnosis | None | object = _UNREAD) -> DiagnosisView:
+    """Three queries: the codes, the findings, the diagnosis row (unless `row` is given)."""
+    diagnosis = diagnosis_row(session=session) if row is _UNREAD else row
+    assert diagnosis is None or isinstance(diagnosis, Diagnosis)
     return DiagnosisView(
         session=session,
         codes=list(DiagnosticCode.objects.filter(session=session)),

@@ -24,7 +24,7 @@ from . import services
 from .forms import ChecklistForm, CodeEditForm, CodeForm, FindingForm
 from .models import DiagnosticCode, Finding
 from .pdf import report_pdf
-from .selectors import DiagnosisView, diagnosis_of, report_for, viewable_diagnostic_session
+from .selectors import DiagnosisView, diagnosis_of, diagnosis_row, report_for, viewable_diagnostic_session
 
 BODY = "diagnostics/toolkit.html#body"
 
@@ -128,10 +128,10 @@ def toolkit(request: HttpRequest, session_id: int) -> HttpResponse:
     version answers 204 (a session-changed hint about something else: nothing to redraw)."""
     session = _session_or_404(request, session_id)
     assert isinstance(request.user, User)
-    view = diagnosis_of(session=session, user=request.user)
-    if request.GET.get("v") == str(view.version) and getattr(request, "htmx", False):
+    row = diagnosis_row(session=session)
+    if getattr(request, "htmx", False) and request.GET.get("v") == str(row.version if row else 0):
         return HttpResponse(status=204)
-    return _render_body(request, view)
+    return _render_body(request, diagnosis_of(session=session, user=request.user, row=row))
 
 
 def _act(

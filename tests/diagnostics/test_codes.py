@@ -42,7 +42,9 @@ def test_unknown_but_valid_codes_keep_their_structural_meaning():
     assert code_lookup("P0399").description == ""
     assert code_lookup("P0399").meaning == "Powertrain code, generic (SAE), ignition system or misfire"
     # A manufacturer's code is never described from the generic table, even when the digits match one.
-    assert code_lookup("P1301").meaning == "Powertrain code, manufacturer-specific, ignition system or misfire"
+    assert (
+        code_lookup("P1301").meaning == "Powertrain code, manufacturer-specific, ignition system or misfire"
+    )
     assert code_lookup("B1318").meaning == "Body code, manufacturer-specific"
 
 

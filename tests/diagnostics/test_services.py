@@ -44,9 +44,14 @@ def test_every_edit_is_a_versioned_event_saying_what_changed(scene):
     assert code.description == "Cylinder 1 misfire detected"
     finding = finding_add(session=session, user=user, data=BRAKES)
     finding_update(
-        session=session, user=user, finding_id=finding.pk, data=FindingData(**{**BRAKES.as_dict(), "severity": "soon"})
+        session=session,
+        user=user,
+        finding_id=finding.pk,
+        data=FindingData(**{**BRAKES.as_dict(), "severity": "soon"}),
     )
-    code_update(session=session, user=user, code_id=code.pk, status="cleared", notes="Cleared after coil swap")
+    code_update(
+        session=session, user=user, code_id=code.pk, status="cleared", notes="Cleared after coil swap"
+    )
     checklist_set(session=session, user=user, systems=["engine", "brakes", "nonsense"])
     finding_remove(session=session, user=user, finding_id=finding.pk)
     code_remove(session=session, user=user, code_id=code.pk)
@@ -121,7 +126,9 @@ def test_the_customer_lists_codes_before_live_and_not_after(scene):
     with pytest.raises(DomainError):
         code_remove(session=session, user=user, code_id=mine.pk)
     # The mechanic takes it from here.
-    code_update(session=session, user=scene.mechanic.user, code_id=mine.pk, status="pending", notes="Intermittent")
+    code_update(
+        session=session, user=scene.mechanic.user, code_id=mine.pk, status="pending", notes="Intermittent"
+    )
     assert [e.actor_id for e in edits(session)] == [user.pk, scene.mechanic.user.pk]
 
 
@@ -138,7 +145,12 @@ def test_the_database_refuses_a_reversed_cost_range(scene):
     session = scene.go_live()
     with pytest.raises(IntegrityError):
         Finding.objects.create(
-            session=session, system="engine", severity="safe", observed="x", cost_min_cents=500, cost_max_cents=100
+            session=session,
+            system="engine",
+            severity="safe",
+            observed="x",
+            cost_min_cents=500,
+            cost_max_cents=100,
         )
 
 
