@@ -34,8 +34,8 @@ class Scene:
         return self.session
 
 
-def make_scene(*, vin: str = VIN, plan_code: str = "free-chat") -> Scene:
-    customer = make_customer(full_name="Dana Diesel")
+def make_scene(*, vin: str = VIN, plan_code: str = "free-chat", pay_with: str = "free") -> Scene:
+    customer = make_customer(full_name="Dana Diesel", credits=10)
     mechanic = make_mechanic()
     intake = Intake.objects.create(
         customer=customer,
@@ -46,7 +46,7 @@ def make_scene(*, vin: str = VIN, plan_code: str = "free-chat") -> Scene:
         concern="Rough idle and the check engine light is on.",
         plan=plan(plan_code),
     )
-    session = make_session(customer, plan_code=plan_code, intake=intake)
+    session = make_session(customer, plan_code=plan_code, pay_with=pay_with, intake=intake)
     session = session_accept(assignment=open_assignment(session), mechanic=mechanic)
     return Scene(customer, mechanic, session, client_for(customer.user), client_for(mechanic.user))
 

@@ -22,7 +22,9 @@ FINDING = {
 
 
 def send(client, method, path, body=None):
-    return getattr(client, method)(path, data=json.dumps(body) if body is not None else None, content_type="application/json")
+    return getattr(client, method)(
+        path, data=json.dumps(body) if body is not None else None, content_type="application/json"
+    )
 
 
 def test_vin_decode():
@@ -41,7 +43,12 @@ def test_the_mechanic_writes_and_anyone_in_the_session_reads(scene, django_asser
     assert code.status_code == 201 and code.json()["description"] == "Cylinder 2 misfire detected"
     finding = send(scene.mechanic_client, "post", f"{base}/findings", FINDING)
     assert finding.status_code == 201 and finding.json()["severity_label"] == "Stop driving"
-    changed = send(scene.mechanic_client, "put", f"{base}/findings/{finding.json()['id']}", {**FINDING, "severity": "soon"})
+    changed = send(
+        scene.mechanic_client,
+        "put",
+        f"{base}/findings/{finding.json()['id']}",
+        {**FINDING, "severity": "soon"},
+    )
     assert changed.status_code == 200 and changed.json()["severity"] == "soon"
     status = send(scene.mechanic_client, "patch", f"{base}/codes/{code.json()['id']}", {"status": "cleared"})
     assert status.json()["status"] == "cleared"
