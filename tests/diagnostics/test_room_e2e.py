@@ -98,3 +98,23 @@ def test_the_customer_sees_codes_and_findings_appear_as_the_mechanic_enters_them
     with customer.expect_download() as download:
         customer.get_by_test_id("report-pdf").click()
     assert download.value.suggested_filename == f"autodoctor-report-{session.pk}.pdf"
+    download.value.save_as(ARTIFACTS / "report.pdf")
+
+
+def test_the_intake_fills_make_and_year_from_the_vin_and_the_customer_can_correct_them(live_page):  # noqa: F811
+    from tests.factories import make_customer
+
+    page = live_page(make_customer().user)
+    page.goto("/customer/request/new/")
+    page.locator("#id_vin").fill("1m8gdm9axkp042788")
+    expect(page.locator("#vin-facts")).to_contain_text("Mercury, United States, 2019", timeout=SOON)
+    expect(page.locator("#vin-facts")).to_contain_text("Check digit OK.")
+    expect(page.locator("#id_vehicle_make")).to_have_value("Mercury")
+    expect(page.locator("#id_vehicle_year")).to_have_value("2019")
+
+    page.locator("#id_vehicle_make").fill("Ford")  # the customer's word wins over the VIN's
+    page.locator("#id_vin").fill("WVWZZZ1JZXW000001")
+    expect(page.locator("#vin-facts")).to_contain_text("does not match", timeout=SOON)
+    expect(page.locator("#id_vehicle_make")).to_have_value("Ford")
+    page.locator("#id_vin").fill("WVWZZZ1JZXW00000")  # one short: nothing to say
+    expect(page.locator("#vin-facts")).to_have_text("")
