@@ -9,11 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from autodoctor.api import error, error_responses
+from autodoctor.api import error_responses, form_error
 
 from . import services
 from .forms import ChecklistForm, CodeEditForm, CodeForm, FindingForm
@@ -144,13 +143,6 @@ def _session_and_user(request: HttpRequest, session_id: int) -> tuple[Any, User]
     return session, user
 
 
-def _form_error(request: HttpRequest, form: Form, fields: dict[str, str] | None = None) -> HttpResponse:
-    errors = {(fields or {}).get(name, name): [str(e) for e in errs] for name, errs in form.errors.items()}
-    field, messages = next(iter(errors.items()))
-    detail = messages[0] if field == "__all__" else f"{field}: {messages[0]}"
-    return error(request, "invalid_input", detail, 400, field=field, errors=errors)
-
-
 def _dollars(cents: int | None) -> str:
     return "" if cents is None else str(Decimal(cents) / 100)
 
@@ -198,7 +190,7 @@ def add_code(request: HttpRequest, session_id: int, payload: CodeIn) -> Any:
     session, user = _session_and_user(request, session_id)
     form = CodeForm(data=payload.dict())
     if not form.is_valid():
-        return _form_error(request, form)
+        return form_error(request, form)
     data = form.cleaned_data
     row = services.code_add(
         session=session, user=user, code=data["code"], status=data["status"], notes=data["notes"]
@@ -212,7 +204,7 @@ def change_code(request: HttpRequest, session_id: int, code_id: int, payload: Co
     session, user = _session_and_user(request, session_id)
     form = CodeEditForm(data=payload.dict())
     if not form.is_valid():
-        return _form_error(request, form)
+        return form_error(request, form)
     data = form.cleaned_data
     return _code(
         services.code_update(
@@ -234,7 +226,7 @@ def add_finding(request: HttpRequest, session_id: int, payload: FindingIn) -> An
     session, user = _session_and_user(request, session_id)
     form = _finding_form(payload)
     if not form.is_valid():
-        return _form_error(request, form, FINDING_FIELDS)
+        return form_error(request, form, fields=FINDING_FIELDS)
     return Status(201, _finding(services.finding_add(session=session, user=user, data=form.finding_data())))
 
 
@@ -244,7 +236,7 @@ def replace_finding(request: HttpRequest, session_id: int, finding_id: int, payl
     session, user = _session_and_user(request, session_id)
     form = _finding_form(payload)
     if not form.is_valid():
-        return _form_error(request, form, FINDING_FIELDS)
+        return form_error(request, form, fields=FINDING_FIELDS)
     finding = services.finding_update(
         session=session, user=user, finding_id=finding_id, data=form.finding_data()
     )
@@ -264,6 +256,6 @@ def set_checklist(request: HttpRequest, session_id: int, payload: ChecklistIn) -
     session, user = _session_and_user(request, session_id)
     form = ChecklistForm(data={"systems": [str(s) for s in payload.systems]})
     if not form.is_valid():
-        return _form_error(request, form)
+        return form_error(request, form)
     services.checklist_set(session=session, user=user, systems=form.cleaned_data["systems"])
     return _diagnosis(diagnosis_of(session=session, user=user))
