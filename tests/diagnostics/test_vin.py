@@ -55,7 +55,9 @@ def test_the_intake_form_takes_make_and_year_from_the_vin_when_left_empty():
     assert filled.is_valid(), filled.errors
     assert (filled.cleaned_data["vehicle_make"], filled.cleaned_data["vehicle_year"]) == ("Mercury", 2019)
 
-    typed = IntakeForm(data={**base, "vin": "1M8GDM9AXKP042788", "vehicle_make": "Ford", "vehicle_year": "2018"})
+    typed = IntakeForm(
+        data={**base, "vin": "1M8GDM9AXKP042788", "vehicle_make": "Ford", "vehicle_year": "2018"}
+    )
     assert typed.is_valid(), typed.errors
     assert (typed.cleaned_data["vehicle_make"], typed.cleaned_data["vehicle_year"]) == ("Ford", 2018)
 
