@@ -20,6 +20,11 @@ HTTP_STATUS = {
     "payment_unavailable": 503,
     "rate_limited": 429,
     "request_too_large": 413,
+    # Repair quotes (quotes.services)
+    "not_quotable": 409,
+    "quote_open": 409,
+    "quote_decided": 409,
+    "quote_expired": 409,
 }
 
 

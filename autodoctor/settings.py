@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "mechanics",
     "customers",
     "billing",
+    "quotes",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 import customers.api
 import mechanics.api
+import quotes.api
 import sessions_app.api
 from sessions_app import staff_views
 
@@ -12,6 +13,7 @@ from .api import api
 api.add_router("", sessions_app.api.router)
 api.add_router("", mechanics.api.router)
 api.add_router("", customers.api.router)
+api.add_router("", quotes.api.router)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("live/", include("sessions_app.live_urls")),
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
+    path("quotes/", include("quotes.urls")),
     path("", include("sessions_app.urls")),
     path("", include("customers.public_urls")),
 ]
