@@ -167,7 +167,7 @@ def send_quote(request: HttpRequest, session_id: int, payload: QuoteIn) -> tuple
     quote = quote_send(
         session=session,
         mechanic=mechanic,
-        lines=[LineInput(**line.dict()) for line in payload.lines],
+        lines=[LineInput(**line.model_dump()) for line in payload.lines],
         valid_until=payload.valid_until,
         tax_rate_percent=payload.tax_rate_percent,
         note=payload.note,
