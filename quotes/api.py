@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import field_validator
 
 from autodoctor.access import api_mechanic, mechanic_of
@@ -161,7 +161,7 @@ def list_session_quotes(request: HttpRequest, session_id: int) -> dict[str, Any]
     "/sessions/{session_id}/quotes",
     response={201: QuoteOut, **error_responses(403, 404, 409, post=True)},
 )
-def send_quote(request: HttpRequest, session_id: int, payload: QuoteIn) -> tuple[int, dict[str, Any]]:
+def send_quote(request: HttpRequest, session_id: int, payload: QuoteIn) -> Status:
     mechanic = api_mechanic(request)
     session = _readable_session(request, session_id)
     quote = quote_send(
@@ -173,7 +173,7 @@ def send_quote(request: HttpRequest, session_id: int, payload: QuoteIn) -> tuple
         note=payload.note,
         site_url=request.build_absolute_uri("/"),
     )
-    return 201, quote_payload(quote_with_lines(quote_id=quote.pk) or quote)
+    return Status(201, quote_payload(quote_with_lines(quote_id=quote.pk) or quote))
 
 
 @router.get("/quotes/{quote_id}", response={200: QuoteOut, **READ_ERRORS})

@@ -1,6 +1,7 @@
 """The quote pages: the mechanic composes and sends; the customer approves or declines in the app
 or from the signed link in the email (a confirmation page, then a POST: never an action on GET)."""
 
+import contextlib
 from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
@@ -61,10 +62,8 @@ def _one_more_row(data: QueryDict) -> QueryDict:
     """The posted form with one more (empty) line: "Add a line" without JavaScript."""
     rows = data.copy()
     key = f"{LINES_PREFIX}-TOTAL_FORMS"
-    try:
+    with contextlib.suppress(ValueError):
         rows[key] = str(min(int(rows.get(key, "")) + 1, rules.MAX_LINES))
-    except ValueError:
-        pass
     return rows
 
 

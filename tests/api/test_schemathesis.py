@@ -15,9 +15,9 @@ the run (tests/api/conftest.py).
 """
 
 import os
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -40,8 +40,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from customers.models import Customer, Intake
-from quotes.services import LineInput, quote_send
 from customers.services import IntakeDetails, intake_create
+from quotes.services import LineInput, quote_send
 from sessions_app.models import SessionAssignment
 from sessions_app.services import session_accept, session_complete, session_start
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment, plan

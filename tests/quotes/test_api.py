@@ -119,7 +119,12 @@ def test_read_query_counts(done, alice_client, django_assert_num_queries):
     quote = send_quote(done)
     for position in range(3, 13):
         quote.lines.create(
-            position=position, kind="part", description="Clip", quantity=1, unit_price_cents=0, line_total_cents=0
+            position=position,
+            kind="part",
+            description="Clip",
+            quantity=1,
+            unit_price_cents=0,
+            line_total_cents=0,
         )
     with django_assert_num_queries(4):  # session, user; the quote with its people; its lines
         assert alice_client.get(f"/api/quotes/{quote.pk}").status_code == 200
