@@ -42,3 +42,17 @@ def send_quote(session: Session, *, lines=None, days: int = 14, tax: str = "8.25
         site_url=kwargs.pop("site_url", "http://testserver/"),
         **kwargs,
     )
+
+
+def with_twelve_lines(quote: RepairQuote) -> RepairQuote:
+    """Ten more (free) lines, for query counts that must not grow with the lines."""
+    for position in range(3, 13):
+        quote.lines.create(
+            position=position,
+            kind="part",
+            description="Clip",
+            quantity=1,
+            unit_price_cents=0,
+            line_total_cents=0,
+        )
+    return quote

@@ -12,7 +12,7 @@ from sessions_app.models import SessionEvent
 from sessions_app.transitions import SessionEventType
 from tests.factories import client_for, make_customer, make_mechanic
 
-from .helpers import send_quote
+from .helpers import send_quote, with_twelve_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -116,16 +116,7 @@ def test_strangers_get_404_and_roles_are_kept(done, alice_client, mike_client):
 
 
 def test_read_query_counts(done, alice_client, django_assert_num_queries):
-    quote = send_quote(done)
-    for position in range(3, 13):
-        quote.lines.create(
-            position=position,
-            kind="part",
-            description="Clip",
-            quantity=1,
-            unit_price_cents=0,
-            line_total_cents=0,
-        )
+    quote = with_twelve_lines(send_quote(done))
     with django_assert_num_queries(4):  # session, user; the quote with its people; its lines
         assert alice_client.get(f"/api/quotes/{quote.pk}").status_code == 200
     with django_assert_num_queries(5):  # session, user; the session; its quotes; their lines

@@ -14,7 +14,7 @@ from sessions_app.models import SessionEvent
 from sessions_app.transitions import SessionEventType
 from tests.factories import client_for, make_customer, make_mechanic
 
-from .helpers import completed_session, send_quote
+from .helpers import completed_session, send_quote, with_twelve_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -203,16 +203,7 @@ def test_the_link_of_an_expired_quote_says_so(done, client, clock):
 def test_query_counts_are_flat_in_the_number_of_lines(
     done, alice_client, mike_client, client, django_assert_num_queries
 ):
-    quote = send_quote(done)
-    for position in range(3, 13):  # twelve lines: no query per line
-        quote.lines.create(
-            position=position,
-            kind="part",
-            description="Clip",
-            quantity=1,
-            unit_price_cents=0,
-            line_total_cents=0,
-        )
+    quote = with_twelve_lines(send_quote(done))
     # session, user, mechanic; the session; the latest quote with its people; its lines
     with django_assert_num_queries(6):
         assert mike_client.get(f"/quotes/sessions/{done.pk}/new/").status_code == 200
@@ -226,3 +217,18 @@ def test_query_counts_are_flat_in_the_number_of_lines(
         assert b"Approve $" in alice_client.get(f"/video/{done.pk}/").content
     with django_assert_num_queries(13):  # the dashboard's 12 + the quotes card (one query)
         assert b"Review and answer" in alice_client.get("/customer/dashboard/").content
+
+
+def test_the_mechanics_history_links_to_the_quote_form_for_video_and_diagnostic(done, mike, mike_client):
+    chat = completed_session(mechanic=mike, plan_code="free-chat")
+    page = mike_client.get("/mechanic/dashboard/?tab=completed").content.decode()
+    assert f'href="/quotes/sessions/{done.pk}/new/"' in page
+    assert f'href="/quotes/sessions/{chat.pk}/new/"' not in page
+
+
+def test_the_report_shows_the_quote(done, mike_client, alice):
+    from quotes.services import quote_approve
+
+    quote_approve(quote=send_quote(done), user=alice.user)
+    page = mike_client.get(f"/mechanic/sessions/{done.pk}/report/").content.decode()
+    assert "Repair quote" in page and "$252.57" in page and "Approved" in page and "Valid until" in page
