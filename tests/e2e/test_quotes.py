@@ -14,6 +14,7 @@ from quotes.services import quote_send
 from sessions_app.models import SessionEvent
 from sessions_app.transitions import SessionEventType
 from tests.e2e.customer_steps import WAIT, signed_in_page
+from tests.e2e.test_accessibility import violations
 from tests.factories import make_customer, make_mechanic
 from tests.quotes.helpers import LINES, completed_session
 
@@ -52,10 +53,12 @@ def test_mechanic_sends_a_quote_and_the_customer_approves_in_the_app(transaction
     expect(mechanic.get_by_test_id("preview-total")).to_have_text("$252.57", timeout=WAIT)
     mechanic.get_by_label("Note to the customer (optional)").fill("Pads are down to 2 mm.")
     mechanic.screenshot(path=str(SHOTS / "quote-form-desktop.png"), full_page=True)
+    assert violations(mechanic) == []
     phone_form = signed_in_page(new_page, live_server, mike.user, **PHONE)
     phone_form.goto(f"/quotes/sessions/{session.pk}/new/")
     expect(phone_form.get_by_role("button", name=re.compile("Send quote"))).to_be_visible()
     phone_form.screenshot(path=str(SHOTS / "quote-form-phone.png"), full_page=True)
+    assert violations(phone_form) == []
 
     mechanic.get_by_role("button", name="Send quote to Alice").click()
     expect(mechanic.get_by_test_id("quote-status")).to_have_text("Awaiting the customer", timeout=WAIT)
@@ -68,6 +71,7 @@ def test_mechanic_sends_a_quote_and_the_customer_approves_in_the_app(transaction
     customer.get_by_role("link", name=re.compile("Review and answer")).click()
     expect(customer.get_by_test_id("quote-total")).to_have_text("$252.57")
     customer.screenshot(path=str(SHOTS / "quote-approval-in-app-desktop.png"), full_page=True)
+    assert violations(customer) == []
     customer.get_by_role("button", name="Approve $252.57").click()
     expect(customer.get_by_text("Quote approved. Your mechanic has been told.")).to_be_visible(timeout=WAIT)
     expect(customer.get_by_test_id("quote-status")).to_have_text("Approved")
@@ -99,10 +103,12 @@ def test_the_customer_approves_from_the_email_link(transactional_db, live_server
     expect(page.get_by_role("heading", name="Your repair quote")).to_be_visible()
     expect(page.get_by_test_id("quote-total")).to_have_text("$233.32")
     page.screenshot(path=str(SHOTS / "quote-approval-desktop.png"), full_page=True)
+    assert violations(page) == []
     phone = new_page(**PHONE)
     phone.goto(link)
     expect(phone.get_by_role("button", name="Approve $233.32")).to_be_visible()
     phone.screenshot(path=str(SHOTS / "quote-approval-phone.png"), full_page=True)
+    assert violations(phone) == []
     assert RepairQuote.objects.get().status == QuoteStatus.SENT  # opening the link did nothing
 
     page.get_by_role("button", name="Approve $233.32").click()
