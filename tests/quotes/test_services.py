@@ -201,3 +201,18 @@ def test_a_colleagues_quote_is_announced_to_them_too(done, mike, monkeypatch):
     assert [h["mechanic"] for h in heard] == [colleague.pk]
     send_quote(completed_session(mechanic=mike))
     assert len(heard) == 1  # the session's own mechanic hears it through event_record
+
+
+def test_migrate_installs_the_hourly_sweep_and_its_task_expires(done, clock):
+    from django_q.models import Schedule
+
+    from quotes.schedules import install_schedules
+    from quotes.tasks import expire_due_quotes
+
+    install_schedules()
+    install_schedules()  # idempotent
+    schedule = Schedule.objects.get(name="expire-repair-quotes")
+    assert (schedule.func, schedule.minutes) == ("quotes.tasks.expire_due_quotes", 60)
+    send_quote(done, days=1)
+    clock.advance(days=2)
+    assert expire_due_quotes() == 1
