@@ -185,3 +185,35 @@ def on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(InterfaceError)
 def on_database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
     return service_unavailable(request, exc)
+
+
+class ApiErrorShapeMiddleware:
+    """Unknown paths and wrong methods under /api/ answer in the API's one error shape
+    (`{"error","detail"}`, JSON) instead of Django's HTML 404 page or ninja's plain-text 405:
+    a client of the API never has to parse HTML. Everything else passes through untouched."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response: HttpResponse = self.get_response(request)
+        if response.status_code not in (404, 405) or not request.path_info.startswith("/api/"):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response  # already an answer of ours (a 404 for a session you cannot see)
+        if response.status_code == 405:
+            allowed = response.get("Allow", "")
+            shaped = error(
+                request,
+                "method_not_allowed",
+                f"{request.method} is not accepted here. Allowed: {allowed or 'none'}.",
+                405,
+            )
+            shaped["Allow"] = allowed
+            return shaped
+        return error(
+            request,
+            "not_found",
+            f"There is no API endpoint at {request.path_info}. The endpoints are listed at /api/docs.",
+            404,
+        )

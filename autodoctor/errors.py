@@ -20,6 +20,7 @@ HTTP_STATUS = {
     "payment_unavailable": 503,
     "rate_limited": 429,
     "request_too_large": 413,
+    "method_not_allowed": 405,
     # Repair quotes (quotes.services)
     "not_quotable": 409,
     "quote_open": 409,

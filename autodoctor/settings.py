@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Early, so a database outage anywhere below answers 503 + Retry-After, not the 500 page.
     "autodoctor.middleware.DatabaseOutageMiddleware",
+    # /api/ answers its 404s and 405s as JSON in the API's error shape, like every other error.
+    "autodoctor.api.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -6,12 +6,13 @@ from django.conf import settings
 from django.db import transaction
 
 from autodoctor.errors import DomainError
+from billing.stripe_client import stripe_configured
 from customers.models import Intake, PayWith, Waiver
 from sessions_app.models import Session
 from sessions_app.services import session_create
 from sessions_app.wording import active_session_refusal
 
-from .checkout import checkout_start
+from .checkout import checkout_start, payments_not_configured
 from .intake import customer_has_active_session
 
 
@@ -75,6 +76,8 @@ def waiver_submit(
             "invalid_input", "That plan is no longer offered. Start a new request with another plan."
         )
     if intake.pay_with == PayWith.CARD:
+        if not stripe_configured():  # refuse before signing: a refusal leaves nothing written
+            raise payments_not_configured()
         waiver = _sign(intake=intake, full_name=full_name, ip_address=ip_address, user_agent=user_agent)
         return WaiverOutcome(waiver=waiver, checkout_url=checkout_start(intake=intake, site_url=site_url))
     with transaction.atomic():

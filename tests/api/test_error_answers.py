@@ -168,3 +168,29 @@ def test_every_operation_documents_its_errors_with_the_one_error_schema(client):
 def test_the_errors_particular_to_an_operation_are_documented(client, method, path, statuses):
     op = client.get("/api/openapi.json").json()["paths"][path][method.lower()]
     assert statuses <= {int(code) for code in op["responses"]}
+
+
+@pytest.mark.parametrize("path", ["/api/nope/", "/api/queue", "/api/sessions/1/no-such-thing"])
+def test_an_unknown_api_path_is_a_json_404_in_the_one_shape(customer, path):
+    client, _ = browser_for(customer.user)
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    body = ErrorOut.model_validate(response.json())
+    assert body.error == "not_found" and "/api/docs" in body.detail
+
+
+def test_a_wrong_method_on_an_api_path_is_a_json_405_naming_what_is_allowed(customer):
+    client, headers = browser_for(customer.user)
+    response = client.delete("/api/sessions/1", headers=headers)
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Allow"] == "GET"
+    body = ErrorOut.model_validate(response.json())
+    assert body.error == "method_not_allowed" and "Allowed: GET" in body.detail
+
+
+def test_a_page_outside_the_api_keeps_its_html_404(customer):
+    client, _ = browser_for(customer.user)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")

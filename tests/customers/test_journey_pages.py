@@ -242,3 +242,22 @@ def test_the_api_schema_documents_the_customer_endpoints(customer_client):
         "/api/sessions/{session_id}/cancel",
     ):
         assert path in schema["paths"]
+
+
+def test_a_card_waiver_refused_because_payments_are_off_saves_nothing(
+    customer, customer_client, plans, settings
+):
+    """Card payments switched off between the request and the waiver: the refusal says why and
+    leaves no signed waiver behind."""
+    from customers.models import PayWith, Waiver
+
+    settings.STRIPE_SECRET_KEY = ""
+    intake = Intake.objects.create(
+        customer=customer, plan=plans["quick-chat"], concern="Squeal when braking", pay_with=PayWith.CARD
+    )
+    page = customer_client.post(
+        f"/customer/request/{intake.pk}/waiver/", {"full_name": "Alice Smith", "agreed": "on"}
+    )
+    assert page.status_code in (200, 409)
+    assert b"Card payments are not configured" in page.content
+    assert not Waiver.objects.exists()

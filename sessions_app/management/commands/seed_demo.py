@@ -13,9 +13,10 @@ from customers.models import Customer, Intake
 from customers.services import customer_create
 from mechanics.models import Mechanic
 from mechanics.services import mechanic_create, workshop_get_or_create
-from sessions_app.models import Plan, Rating, Session, SessionAssignment, SessionEvent
+from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent
 from sessions_app.plans import ensure_default_plans
 from sessions_app.services import (
+    rating_create,
     session_accept,
     session_cancel,
     session_complete,
@@ -134,7 +135,12 @@ class Command(BaseCommand):
             session_start(session=session, mechanic=mechanics[mech])
             session = session_complete(session=session, mechanic=mechanics[mech], summary=summary)
             if stars:
-                Rating.objects.create(session=session, stars=stars, comment="Clear and quick, thank you!")
+                rating_create(
+                    session=session,
+                    user=customers[username].user,
+                    stars=stars,
+                    comment="Clear and quick, thank you!",
+                )
             self._backdate(session, now - timedelta(days=days_ago), minutes=18)
         cancelled = self._new(
             customers["bob"], plans["free-chat"], "Strange smell from the vents after a car wash"
