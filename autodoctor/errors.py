@@ -22,6 +22,11 @@ HTTP_STATUS = {
     "rate_limited": 429,
     "request_too_large": 413,
     "method_not_allowed": 405,
+    # Repair quotes (quotes.services)
+    "not_quotable": 409,
+    "quote_open": 409,
+    "quote_decided": 409,
+    "quote_expired": 409,
 }
 
 

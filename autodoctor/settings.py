@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "customers",
     "billing",
     "diagnostics",
+    "quotes",
 ]
 
 MIDDLEWARE = [

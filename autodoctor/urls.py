@@ -4,6 +4,7 @@ from django.urls import include, path
 import customers.api
 import diagnostics.api
 import mechanics.api
+import quotes.api
 import sessions_app.api
 from sessions_app import staff_views
 
@@ -14,6 +15,7 @@ api.add_router("", sessions_app.api.router)
 api.add_router("", mechanics.api.router)
 api.add_router("", customers.api.router)
 api.add_router("", diagnostics.api.router)
+api.add_router("", quotes.api.router)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("", include("diagnostics.urls")),  # before mechanics.urls: it owns the report's address
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
+    path("quotes/", include("quotes.urls")),
     path("", include("sessions_app.urls")),
     path("", include("customers.public_urls")),
 ]

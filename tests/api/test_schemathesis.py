@@ -16,6 +16,8 @@ the run (tests/api/conftest.py).
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from django.middleware.csrf import CSRF_ALLOWED_CHARS
 from django.test import Client
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -38,6 +41,7 @@ from schemathesis.specs.openapi.checks import (
 
 from customers.models import Customer, Intake
 from customers.services import IntakeDetails, intake_create
+from quotes.services import LineInput, quote_send
 from sessions_app.models import SessionAssignment
 from sessions_app.services import session_accept, session_complete, session_start
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment, plan
@@ -78,6 +82,7 @@ class World:
     session_ids: list[int] = field(default_factory=list)
     assignment_ids: list[int] = field(default_factory=list)
     intake_ids: list[int] = field(default_factory=list)
+    quote_ids: list[int] = field(default_factory=list)  # quotes: the repair quotes of the customer
 
 
 # The current test's world, read by the hooks below while Hypothesis draws (ids differ per test).
@@ -111,7 +116,9 @@ def world(request: pytest.FixtureRequest, settings: Any) -> World:
     settings.INTAKES_PER_HOUR = 6
     mechanic = make_mechanic("fuzz-mechanic", capacity=3)
     other_mechanic = make_mechanic("other-mechanic")
-    customer = make_customer("fuzz-customer", credits=2)
+    customer = make_customer("fuzz-customer", credits=2 + 3 + 3)  # quotes: 2 once two video calls are paid
+    quoted, unquoted = (_completed_video(customer, mechanic) for _ in range(2))
+    quote = _sent_quote(quoted)
 
     past = make_session(customer, intake=_intake(customer))
     session_accept(assignment=open_assignment(past), mechanic=other_mechanic)
@@ -140,8 +147,24 @@ def world(request: pytest.FixtureRequest, settings: Any) -> World:
         session_ids=[s.pk for s in (*own, waiting, live, queued)],
         assignment_ids=[a.pk for a in SessionAssignment.objects.filter(status="queued")],
         intake_ids=[i.pk for i in unsent] + [past.intake_id, waiting.intake_id],
+        quote_ids=[quote.pk],
     )
+    WORLD.session_ids += [quoted.pk, unquoted.pk]  # quotes
     return WORLD
+
+
+def _completed_video(customer: Customer, mechanic: Any) -> Any:
+    """quotes: a completed video call the mechanic may quote on and the customer may answer."""
+    session = make_session(customer, plan_code="video-30", pay_with="credits")
+    session_accept(assignment=open_assignment(session), mechanic=mechanic)
+    session_start(session=session, mechanic=mechanic)
+    return session_complete(session=session, mechanic=mechanic, summary="Worn pads.")
+
+
+def _sent_quote(session: Any) -> Any:
+    lines = [LineInput(kind="part", description="Pads", quantity=Decimal(1), unit_price_cents=8999)]
+    valid_until = timezone.localdate() + timedelta(days=7)
+    return quote_send(session=session, mechanic=session.mechanic, lines=lines, valid_until=valid_until)
 
 
 @dataclass
@@ -182,8 +205,16 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None
     if not path_parameters:
         return st.just(path_parameters)
     if "session_id" in path_parameters:
-        return _known(WORLD.session_ids, path_parameters["session_id"]).map(
+        operation = getattr(context, "operation", None)
+        ids = WORLD.session_ids
+        if operation is not None and operation.path.endswith("/quotes"):  # quotes: the quotable ones first
+            ids = WORLD.session_ids[:-3:-1] + WORLD.session_ids[:-2]
+        return _known(ids, path_parameters["session_id"]).map(
             lambda value: {**path_parameters, "session_id": value}
+        )
+    if "quote_id" in path_parameters:
+        return _known(WORLD.quote_ids, path_parameters["quote_id"]).map(
+            lambda value: {**path_parameters, "quote_id": value}
         )
     if "assignment_id" in path_parameters:
         return _known(WORLD.assignment_ids, path_parameters["assignment_id"]).map(
@@ -231,6 +262,28 @@ def _plausible_waiver(intake_id: Any) -> st.SearchStrategy:
     )
 
 
+def _plausible_quote() -> st.SearchStrategy:
+    """quotes: a quote body the schema may well accept, so sends reach 201 and 409."""
+    line = st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(["part", "labour"]),
+            "description": st.sampled_from(["Pads", " ", "x" * 201]) | _text(max_size=210),
+            "quantity": st.sampled_from(["1", "1.5", "0", "0.001", 1000]),
+            "unit_price_cents": st.integers(-1, 10_000_001),
+        }
+    )
+    return st.fixed_dictionaries(
+        {
+            "lines": st.lists(line, min_size=1, max_size=3) | st.just([]),
+            "valid_until": st.sampled_from([7, 0, -1, 91]).map(
+                lambda days: (timezone.localdate() + timedelta(days=days)).isoformat()
+            ),
+            "tax_rate_percent": st.sampled_from(["0", "8.25", "30.001", "-1"]),
+            "note": _text(max_size=20),
+        }
+    )
+
+
 def _mostly(plausible: st.SearchStrategy, body: Any) -> st.SearchStrategy:
     """Two in three the plausible body, else the generated one (Hypothesis leans toward 0)."""
     return st.integers(0, 2).flatmap(lambda pick: plausible if pick < 2 else st.just(body))
@@ -247,6 +300,8 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy:
         return _mostly(_plausible_waiver(body["intake_id"]), body)
     if "plan" in body and "concern" in body:
         return _mostly(_plausible_intake(), body)
+    if "lines" in body:
+        return _mostly(_plausible_quote(), body)
     if "summary" in body:
         return _mostly(st.fixed_dictionaries({"summary": _text(max_size=5001)}), body)
     if "observed" in body:  # diagnostics: a finding

@@ -194,8 +194,8 @@ def test_the_report_has_the_whole_record(scene, django_assert_num_queries):
     client = scene.customer_client
     client.get(f"/sessions/{session.pk}/report/")
     # session + user, the session, its photos, the diagnosis, codes, findings; then the page's own:
-    # the role (mechanic? customer?) and the customer's banner (2)
-    with django_assert_num_queries(11):
+    # the role (mechanic? customer?) and the customer's banner (2); the repair quote, if any (1)
+    with django_assert_num_queries(12):
         html = client.get(f"/sessions/{session.pk}/report/").content.decode()
     for text in (
         "Mercury",  # the VIN's facts
