@@ -4,6 +4,7 @@ from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
+from .refunds import session_refund
 from .lifecycle import (
     session_accept,
     session_cancel,
@@ -25,6 +26,7 @@ __all__ = [
     "session_expire",
     "session_force_end_all",
     "session_promote",
+    "session_refund",
     "session_release",
     "session_start",
     "sessions_expire_stale",
