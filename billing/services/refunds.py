@@ -11,7 +11,7 @@ from typing import Any
 import stripe
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
@@ -245,7 +245,8 @@ def refund_retry(*, refund: Refund, actor: User | None) -> bool:
 
 def stripe_refund_record(*, payment_intent: str, stripe_refund: Mapping[str, Any]) -> Refund | None:
     """Record one refund object Stripe reports as succeeded, once: ours (by metadata or id) is
-    marked done, one made in Stripe's dashboard gets a new row. Call inside a transaction."""
+    marked done, one made in Stripe's dashboard gets a new row. Call inside a transaction.
+    Returns the refund when this call recorded it, None when there was nothing new."""
     refund_id = str(stripe_refund.get("id") or "")
     amount = stripe_refund.get("amount")
     if not refund_id or not isinstance(amount, int) or amount <= 0:
@@ -257,7 +258,11 @@ def stripe_refund_record(*, payment_intent: str, stripe_refund: Mapping[str, Any
     ours = Refund.objects.select_for_update().filter(payment=payment)
     refund = ours.filter(stripe_refund_id=refund_id).first()
     if refund is None and str(metadata.get("refund_id") or "").isdigit():
-        refund = ours.filter(pk=int(metadata["refund_id"]), stripe_refund_id__in=(None, refund_id)).first()
+        refund = (
+            ours.filter(pk=int(metadata["refund_id"]))
+            .filter(Q(stripe_refund_id__isnull=True) | Q(stripe_refund_id=refund_id))
+            .first()
+        )
     if refund is None:
         if amount > payment.amount - payment.refunded_cents:
             log.error("Stripe refund %s of %s exceeds what is left on payment %s", refund_id, amount, payment.pk)
@@ -278,8 +283,7 @@ def stripe_refund_record(*, payment_intent: str, stripe_refund: Mapping[str, Any
                 )
         except IntegrityError:
             return None
-    _succeed_locked(refund, payment, stripe_refund_id=refund_id)
-    return refund
+    return refund if _succeed_locked(refund, payment, stripe_refund_id=refund_id) else None
 
 
 def stripe_refund_failed(*, stripe_refund: Mapping[str, Any]) -> Refund | None:
