@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from billing.models import Payment
+from billing.packs import ensure_default_packs
 from customers.models import Customer, Intake
 from mechanics.models import Mechanic
 from sessions_app.models import Session
@@ -17,6 +18,12 @@ from tests.stripe_stub import stripe_stub  # noqa: F401  (fixture)
 from tests.stripe_stub import StripeStub, checkout_event, deliver_webhook
 
 _events = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def packs(db):
+    """The seeded credit packs (a transactional test's flush removes the migration's rows)."""
+    ensure_default_packs()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections
+from django.db import connection
 from django.test import Client
 from django_q.models import Schedule
 
@@ -184,7 +184,7 @@ def test_a_refund_event_replayed_twenty_times_concurrently_records_one_entry(on_
             barrier.wait()
             results.append(deliver_webhook(Client(), body).status_code)
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=deliver, args=(payload if i % 2 else other,)) for i in range(10)]
     for t in threads:
