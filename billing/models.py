@@ -198,6 +198,11 @@ class EarningEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.amount_cents / 100:+.2f} {self.currency.upper()} {self.kind} for {self.mechanic}"
 
+    @property
+    def paid_out(self) -> bool:
+        """Covered by a payout (load with select_related("payout_line") to avoid a query)."""
+        return hasattr(self, "payout_line")
+
 
 class PayoutLine(models.Model):
     """An earning entry settled by a payout: unique per entry, so no entry is paid twice."""

@@ -133,3 +133,30 @@ def _per_mechanic(since: datetime) -> list[dict]:
         ),
         key=lambda row: (-row["completed"], row["display_name"]),
     )
+
+
+# --- a mechanic's own figures (issue 13: the earnings card) -----------------------------------
+
+
+@dataclass
+class SessionStats:
+    sessions: int = 0
+    average_minutes: float | None = None
+    average_rating: float | None = None
+
+
+def mechanic_session_stats(*, mechanic_id: int, starts: dict[str, datetime]) -> dict[str, SessionStats]:
+    """Completed sessions since each named start, their average duration and rating: one query."""
+    aggregates: dict[str, Any] = {}
+    for name, start in starts.items():
+        since = Q(ended_at__gte=start)
+        aggregates[f"{name}_n"] = Count("id", filter=since)
+        aggregates[f"{name}_minutes"] = Avg("duration_minutes", filter=since)
+        aggregates[f"{name}_stars"] = Avg("rating__stars", filter=since)
+    row = Session.objects.filter(mechanic_id=mechanic_id, status=SessionStatus.COMPLETED).aggregate(**aggregates)
+    return {
+        name: SessionStats(
+            sessions=row[f"{name}_n"], average_minutes=row[f"{name}_minutes"], average_rating=row[f"{name}_stars"]
+        )
+        for name in starts
+    }
