@@ -20,6 +20,7 @@ urlpatterns = [
     path("readyz/", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("staff/analytics/", staff_views.analytics, name="staff_analytics"),
+    path("staff/analytics/export.csv", staff_views.analytics_csv, name="staff_analytics_csv"),
     path("accounts/", include("customers.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),

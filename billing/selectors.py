@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth
 
-from billing.models import CreditPack, EarningEntry, Refund
+from billing.models import CreditPack, EarningEntry, Payment, Payout, Refund
 
 EARNING_KINDS = [k for k in EarningEntry.Kind.values if k != EarningEntry.Kind.PAYOUT]
 
@@ -68,3 +68,30 @@ def failing_refunds() -> list[Refund]:
         Refund.objects.filter(Q(status=Refund.Status.FAILED) | Q(status=Refund.Status.PENDING, attempts__gte=2))
         .select_related("customer")[:20]
     )
+
+
+def money_per_day(*, since: datetime) -> dict[date, dict[str, int]]:
+    """Cents per day since `since`: card revenue (payments), refunds (card refunds that
+    succeeded, and credits given back at their value) and payouts to mechanics. Three queries."""
+    days: dict[date, dict[str, int]] = {}
+
+    def add(rows: "QuerySet", key: str) -> None:
+        for row in rows:
+            days.setdefault(row["day"], {"revenue": 0, "refunds": 0, "payouts": 0})[key] += row["t"] or 0
+
+    add(
+        Payment.objects.filter(created_at__gte=since).annotate(day=TruncDate("created_at")).values("day").annotate(t=Sum("amount")),
+        "revenue",
+    )
+    add(
+        Refund.objects.filter(status=Refund.Status.SUCCEEDED, succeeded_at__gte=since)
+        .annotate(day=TruncDate("succeeded_at"))
+        .values("day")
+        .annotate(t=Sum("amount_cents")),
+        "refunds",
+    )
+    add(
+        Payout.objects.filter(created_at__gte=since).annotate(day=TruncDate("created_at")).values("day").annotate(t=Sum("amount_cents")),
+        "payouts",
+    )
+    return days
