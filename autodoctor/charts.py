@@ -3,12 +3,14 @@ script of its own) with dated axes and legends. static/js/charts.js makes every 
 focusable and shows its value on hover and on keyboard focus; each chart's template also prints
 the numbers as a table (charts/_chart.html)."""
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pygal
 from pygal.style import Style
 
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 PALETTE = ("#1d5fd1", "#1b9e4b", "#b35c00", "#7a3fb8", "#c0392b")
 STYLE = Style(
     background="transparent",
@@ -82,6 +84,8 @@ def bar_chart(
     full = list(long_labels or labels)
     for name, values in series.items():
         chart.add(name, [{"value": v, "label": full[i]} for i, v in enumerate(values)])
-    svg = chart.render(is_unicode=True)
+    # pygal writes its config into an inline <script> even without its tooltip script: drop it
+    # (the CSP would block it, and nothing here reads it).
+    svg = INLINE_SCRIPT.sub("", chart.render(is_unicode=True))
     rows = [(full[i], [value_formatter(values[i]) for values in series.values()]) for i in range(len(labels))]
     return Chart(key=key, title=title, svg=svg, columns=list(series), rows=rows)
