@@ -1,6 +1,6 @@
 // Charts people can read (issue 13): the SVG comes from the server (pygal); this adds values on
 // hover and on keyboard focus. One tab stop per chart; the arrow keys move between bars
-// (left/right: dates, up/down: series); Escape hides the value. The same numbers are in the
+// (left/right: dates, up/down: series, Home/End: first/last); Escape hides the value. The same numbers are in the
 // table under each chart.
 (function () {
   "use strict";
@@ -65,6 +65,8 @@
           var moves = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
           if (event.key === "Escape") { hide(); return; }
           var move = moves[event.key];
+          if (event.key === "Home") move = [0, -i];
+          if (event.key === "End") move = [0, row.length - 1 - i];
           if (!move) return;
           var ns = Math.max(0, Math.min(grid.length - 1, s + move[0]));
           var ni = Math.max(0, Math.min(grid[ns].length - 1, i + move[1]));
