@@ -3,6 +3,7 @@ script of its own) with dated axes and legends. static/js/charts.js makes every 
 focusable and shows its value on hover and on keyboard focus; each chart's template also prints
 the numbers as a table (charts/_chart.html)."""
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ STYLE = Style(
     foreground_subtle="#9aa5b1",
     colors=PALETTE,
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=15,
     value_font_size=12,
     tooltip_font_size=13,
     title_font_size=16,
@@ -51,9 +52,11 @@ def bar_chart(
     stacked: bool = False,
     horizontal: bool = False,
     long_labels: Sequence[str] | None = None,
+    counts: bool = False,
 ) -> Chart:
     """A bar chart of `series` (name → one value per label). `long_labels` (e.g. full dates) are
-    what the tooltips and the table say; `labels` are what the axis shows."""
+    what the tooltips and the table say; `labels` are what the axis shows. `counts`: whole-number
+    ticks on the value axis."""
     kind = pygal.HorizontalBar if horizontal else (pygal.StackedBar if stacked else pygal.Bar)
     many = len(labels) > 14
     chart = kind(
@@ -81,6 +84,11 @@ def bar_chart(
         no_data_text="No data in this period",
     )
     chart.x_labels = list(labels)
+    if counts:
+        top = max((sum(v) for v in zip(*series.values(), strict=True)) if stacked else
+                  (max(v, default=0) for v in series.values()), default=0)
+        step = max(1, math.ceil(top / 8))
+        chart.y_labels = list(range(0, int(top) + step + 1, step))
     full = list(long_labels or labels)
     for name, values in series.items():
         chart.add(name, [{"value": v, "label": full[i]} for i, v in enumerate(values)])

@@ -34,6 +34,7 @@ def _charts(a: Analytics) -> list[Chart]:
         series={label: [d[value] for d in a.calendar] for value, label in SessionType.choices},
         y_title="Sessions",
         stacked=True,
+        counts=True,
     )
     money = bar_chart(
         key="money",
@@ -48,14 +49,16 @@ def _charts(a: Analytics) -> list[Chart]:
         y_title="US dollars",
         value_formatter=_dollars,
     )
+    by_stars = sorted(a.rating_counts)  # 1★ first: a horizontal chart draws it at the bottom
     ratings = bar_chart(
         key="ratings",
         title="Ratings",
-        labels=[f"{stars}★" for stars, _ in a.rating_counts],
-        long_labels=[f"{stars} star{'s' if stars != 1 else ''}" for stars, _ in a.rating_counts],
-        series={"Ratings": [n for _, n in a.rating_counts]},
+        labels=[f"{stars}★" for stars, _ in by_stars],
+        long_labels=[f"{stars} star{'s' if stars != 1 else ''}" for stars, _ in by_stars],
+        series={"Ratings": [n for _, n in by_stars]},
         y_title="Ratings",
         horizontal=True,
+        counts=True,
     )
     return [sessions, money, ratings]
 

@@ -44,12 +44,13 @@
     figure.querySelector(".chart").appendChild(tip);
 
     function show(item) {
+      var chart = figure.querySelector(".chart");
       var box = item.getBoundingClientRect();
-      var home = figure.querySelector(".chart").getBoundingClientRect();
+      var home = chart.getBoundingClientRect();
       tip.textContent = item.dataset.tip;
       tip.hidden = false;
-      var left = box.left - home.left + box.width / 2 - tip.offsetWidth / 2;
-      left = Math.max(0, Math.min(left, home.width - tip.offsetWidth));
+      var left = box.left - home.left + chart.scrollLeft + box.width / 2 - tip.offsetWidth / 2;
+      left = Math.max(chart.scrollLeft, Math.min(left, chart.scrollLeft + home.width - tip.offsetWidth));
       tip.style.left = left + "px";
       tip.style.top = Math.max(0, box.top - home.top - tip.offsetHeight - 6) + "px";
     }
