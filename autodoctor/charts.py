@@ -85,8 +85,12 @@ def bar_chart(
     )
     chart.x_labels = list(labels)
     if counts:
-        top = max((sum(v) for v in zip(*series.values(), strict=True)) if stacked else
-                  (max(v, default=0) for v in series.values()), default=0)
+        top = max(
+            (sum(v) for v in zip(*series.values(), strict=True))
+            if stacked
+            else (max(v, default=0) for v in series.values()),
+            default=0,
+        )
         step = max(1, math.ceil(top / 8))
         chart.y_labels = list(range(0, int(top) + step + 1, step))
     full = list(long_labels or labels)

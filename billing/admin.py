@@ -150,7 +150,17 @@ def pay_out_entries(
 class EarningEntryAdmin(ReadOnlyAdmin):
     """The mechanics' ledger (append-only). Filter a mechanic and a period, select, pay out."""
 
-    list_display = ("created_at", "mechanic", "kind", "amount_cents", "currency", "session", "quote_id", "paid", "note")
+    list_display = (
+        "created_at",
+        "mechanic",
+        "kind",
+        "amount_cents",
+        "currency",
+        "session",
+        "quote_id",
+        "paid",
+        "note",
+    )
     list_filter = ("kind", "mechanic", ("payout_line", admin.EmptyFieldListFilter), "created_at")
     date_hierarchy = "created_at"
     search_fields = ("mechanic__display_name", "note")
@@ -166,6 +176,15 @@ class EarningEntryAdmin(ReadOnlyAdmin):
 class PayoutAdmin(ReadOnlyAdmin):
     """Made with the "Pay out" action on earning entries."""
 
-    list_display = ("created_at", "mechanic", "period_start", "period_end", "amount_cents", "currency", "note", "created_by")
+    list_display = (
+        "created_at",
+        "mechanic",
+        "period_start",
+        "period_end",
+        "amount_cents",
+        "currency",
+        "note",
+        "created_by",
+    )
     list_filter = ("mechanic", "created_at")
     list_select_related = ("mechanic", "created_by")

@@ -72,7 +72,8 @@ class Payment(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(refunded_cents__lte=models.F("amount")), name="payment_refunds_within_amount"
+                condition=models.Q(refunded_cents__lte=models.F("amount")),
+                name="payment_refunds_within_amount",
             )
         ]
 
@@ -116,7 +117,9 @@ class PlanPayout(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(percent__lte=100), name="payout_percent_max")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(percent__lte=100), name="payout_percent_max")
+        ]
 
     def __str__(self) -> str:
         return f"{self.plan}: {self.percent}%"
@@ -155,12 +158,16 @@ class EarningEntry(models.Model):
 
     mechanic = models.ForeignKey("mechanics.Mechanic", on_delete=models.PROTECT, related_name="earnings")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    amount_cents = models.IntegerField(help_text="Signed: earnings are positive, reversals and payouts negative.")
+    amount_cents = models.IntegerField(
+        help_text="Signed: earnings are positive, reversals and payouts negative."
+    )
     currency = models.CharField(max_length=3, default="usd")
     session = models.ForeignKey(
         "sessions_app.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="earnings"
     )
-    quote_id = models.PositiveIntegerField(null=True, blank=True, help_text="The approved quote (quote_bonus).")
+    quote_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The approved quote (quote_bonus)."
+    )
     basis_cents = models.IntegerField(default=0, help_text="What the percentage was taken of.")
     percent = models.PositiveSmallIntegerField(default=0)
     reverses = models.ForeignKey(
@@ -260,10 +267,14 @@ class Refund(models.Model):
     session = models.ForeignKey(
         "sessions_app.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
     )
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
     method = models.CharField(max_length=8, choices=Method.choices)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.APP)
-    amount_cents = models.PositiveIntegerField(help_text="Card: cents returned. Credits: their value in cents.")
+    amount_cents = models.PositiveIntegerField(
+        help_text="Card: cents returned. Credits: their value in cents."
+    )
     credits = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
     reason = models.CharField(max_length=200)
@@ -281,9 +292,9 @@ class Refund(models.Model):
             models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="refund_not_zero"),
         ]
 
+    def __str__(self) -> str:
+        return f"Refund #{self.pk} {self.amount_cents / 100:.2f} {self.currency.upper()} ({self.status})"
+
     @property
     def amount_display(self) -> str:
         return f"{self.amount_cents / 100:.2f} {self.currency.upper()}"
-
-    def __str__(self) -> str:
-        return f"Refund #{self.pk} {self.amount_cents / 100:.2f} {self.currency.upper()} ({self.status})"

@@ -31,8 +31,12 @@ def reconciliation_problems() -> list[str]:
                 f"payment {payment.pk}: refunded_cents {payment.refunded_cents} but refunds add up to "
                 f"{refunded.get(payment.pk, 0)} (amount {payment.amount})"
             )
-    purchases = CreditLedger.objects.filter(kind=CreditLedger.Kind.PURCHASE).aggregate(t=Sum("amount"))["t"] or 0
-    sold = Payment.objects.filter(credit_pack__isnull=False).aggregate(t=Sum("credit_pack__credits"))["t"] or 0
+    purchases = (
+        CreditLedger.objects.filter(kind=CreditLedger.Kind.PURCHASE).aggregate(t=Sum("amount"))["t"] or 0
+    )
+    sold = (
+        Payment.objects.filter(credit_pack__isnull=False).aggregate(t=Sum("credit_pack__credits"))["t"] or 0
+    )
     if purchases != sold:
         problems.append(f"credit purchases {purchases} but packs paid for {sold}")
     session_refunds = dict(
@@ -52,7 +56,9 @@ def reconciliation_problems() -> list[str]:
                 f"is {percent_of(net, entry.percent)}"
             )
     for payout in Payout.objects.all():
-        covered = EarningEntry.objects.filter(payout_line__payout=payout).aggregate(t=Sum("amount_cents"))["t"] or 0
+        covered = (
+            EarningEntry.objects.filter(payout_line__payout=payout).aggregate(t=Sum("amount_cents"))["t"] or 0
+        )
         own = EarningEntry.objects.filter(payout=payout, kind=EarningEntry.Kind.PAYOUT).aggregate(
             t=Sum("amount_cents")
         )["t"]

@@ -65,8 +65,9 @@ def statement_months(*, mechanic_id: int) -> list[date]:
 def failing_refunds() -> list[Refund]:
     """Card refunds that keep failing (shown to staff on the analytics page and in admin)."""
     return list(
-        Refund.objects.filter(Q(status=Refund.Status.FAILED) | Q(status=Refund.Status.PENDING, attempts__gte=2))
-        .select_related("customer")[:20]
+        Refund.objects.filter(
+            Q(status=Refund.Status.FAILED) | Q(status=Refund.Status.PENDING, attempts__gte=2)
+        ).select_related("customer")[:20]
     )
 
 
@@ -80,7 +81,10 @@ def money_per_day(*, since: datetime) -> dict[date, dict[str, int]]:
             days.setdefault(row["day"], {"revenue": 0, "refunds": 0, "payouts": 0})[key] += row["t"] or 0
 
     add(
-        Payment.objects.filter(created_at__gte=since).annotate(day=TruncDate("created_at")).values("day").annotate(t=Sum("amount")),
+        Payment.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(t=Sum("amount")),
         "revenue",
     )
     add(
@@ -91,7 +95,10 @@ def money_per_day(*, since: datetime) -> dict[date, dict[str, int]]:
         "refunds",
     )
     add(
-        Payout.objects.filter(created_at__gte=since).annotate(day=TruncDate("created_at")).values("day").annotate(t=Sum("amount_cents")),
+        Payout.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(t=Sum("amount_cents")),
         "payouts",
     )
     return days

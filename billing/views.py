@@ -56,7 +56,9 @@ def earnings_statement(request: MechanicRequest) -> HttpResponse:
         context = {"form": form, "periods": [], "entries": [], "months": []}
         return render(request, "billing/earnings.html", context, status=400)
     month = form.chosen()
-    entries = list(statement_entries(mechanic_id=mechanic.pk, start=month_bounds(month)[0], end=month_bounds(month)[1]))
+    entries = list(
+        statement_entries(mechanic_id=mechanic.pk, start=month_bounds(month)[0], end=month_bounds(month)[1])
+    )
     context = {
         "form": form,
         "month": month,
@@ -81,7 +83,9 @@ def earnings_csv(request: MechanicRequest, year: int, month: int) -> HttpRespons
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="earnings-{first:%Y-%m}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["date", "entry", "kind", "session", "quote", "amount_cents", "amount", "currency", "status", "note"])
+    writer.writerow(
+        ["date", "entry", "kind", "session", "quote", "amount_cents", "amount", "currency", "status", "note"]
+    )
     for e in statement_entries(mechanic_id=mechanic.pk, start=start, end=end):
         writer.writerow(
             [

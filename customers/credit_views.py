@@ -20,7 +20,7 @@ from .views import CustomerRequest
 def credits_buy(request: CustomerRequest) -> HttpResponse:
     form = CreditPackForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("pack", ["Choose a credit pack."])))
+        messages.error(request, " ".join(str(e) for e in form.errors.get("pack", ["Choose a credit pack."])))
         return redirect("customer_dashboard")
     base = request.build_absolute_uri("/").rstrip("/")
     try:
@@ -51,5 +51,7 @@ def credits_success(request: CustomerRequest) -> HttpResponse:
     if outcome.result in ("purchased", "existing"):
         messages.success(request, f"Payment received: {outcome.credits} credits added to your balance.")
     else:
-        messages.info(request, "Stripe has not confirmed the payment yet. Your credits appear as soon as it does.")
+        messages.info(
+            request, "Stripe has not confirmed the payment yet. Your credits appear as soon as it does."
+        )
     return redirect("customer_dashboard")

@@ -255,5 +255,8 @@ class CreditPackForm(forms.Form):
 
     pack = forms.ModelChoiceField(
         queryset=CreditPack.objects.filter(active=True),
-        error_messages={"invalid_choice": "That credit pack is not on sale.", "required": "Choose a credit pack."},
+        error_messages={
+            "invalid_choice": "That credit pack is not on sale.",
+            "required": "Choose a credit pack.",
+        },
     )

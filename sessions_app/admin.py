@@ -122,7 +122,11 @@ def _staff_action(action: str) -> ActionFunc:
 class SessionRefundForm(forms.Form):
     method = forms.ChoiceField(choices=[("card", "Card (through Stripe)"), ("credits", "Credits")])
     amount = forms.DecimalField(
-        required=False, min_value=Decimal("0.01"), max_digits=9, decimal_places=2, help_text="Card: in dollars."
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        help_text="Card: in dollars.",
     )
     credits = forms.IntegerField(required=False, min_value=1, max_value=1000, help_text="Credits: how many.")
     reason = forms.CharField(max_length=200, help_text="The customer reads it in the email.")
@@ -159,7 +163,9 @@ def refund_session(
         except DomainError as exc:
             form.add_error(None, exc.detail)
         else:
-            modeladmin.message_user(request, f"{refund} for session #{session.pk} recorded.", messages.SUCCESS)
+            modeladmin.message_user(
+                request, f"{refund} for session #{session.pk} recorded.", messages.SUCCESS
+            )
             return None
     return render(
         request,

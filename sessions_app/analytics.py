@@ -174,10 +174,14 @@ def mechanic_session_stats(*, mechanic_id: int, starts: dict[str, datetime]) -> 
         aggregates[f"{name}_n"] = Count("id", filter=since)
         aggregates[f"{name}_minutes"] = Avg("duration_minutes", filter=since)
         aggregates[f"{name}_stars"] = Avg("rating__stars", filter=since)
-    row = Session.objects.filter(mechanic_id=mechanic_id, status=SessionStatus.COMPLETED).aggregate(**aggregates)
+    row = Session.objects.filter(mechanic_id=mechanic_id, status=SessionStatus.COMPLETED).aggregate(
+        **aggregates
+    )
     return {
         name: SessionStats(
-            sessions=row[f"{name}_n"], average_minutes=row[f"{name}_minutes"], average_rating=row[f"{name}_stars"]
+            sessions=row[f"{name}_n"],
+            average_minutes=row[f"{name}_minutes"],
+            average_rating=row[f"{name}_stars"],
         )
         for name in starts
     }

@@ -84,7 +84,27 @@ def analytics_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="analytics-{days}-days.csv"'
     writer = csv.writer(response)
     types = list(SessionType.values)
-    writer.writerow(["date", *[f"{t}_sessions" for t in types], "sessions", "revenue_cents", "refunds_cents", "payouts_cents", "currency"])
+    writer.writerow(
+        [
+            "date",
+            *[f"{t}_sessions" for t in types],
+            "sessions",
+            "revenue_cents",
+            "refunds_cents",
+            "payouts_cents",
+            "currency",
+        ]
+    )
     for d in a.calendar:
-        writer.writerow([d["day"].isoformat(), *[d[t] for t in types], d["total"], d["revenue"], d["refunds"], d["payouts"], "usd"])
+        writer.writerow(
+            [
+                d["day"].isoformat(),
+                *[d[t] for t in types],
+                d["total"],
+                d["revenue"],
+                d["refunds"],
+                d["payouts"],
+                "usd",
+            ]
+        )
     return response

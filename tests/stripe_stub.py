@@ -126,7 +126,9 @@ class StripeStub:
                     with stub._lock:
                         if stub.fail_refunds > 0:
                             stub.fail_refunds -= 1
-                            return self._json(500, {"error": {"type": "api_error", "message": "stub failure"}})
+                            return self._json(
+                                500, {"error": {"type": "api_error", "message": "stub failure"}}
+                            )
                     key = self.headers.get("Idempotency-Key") or ""
                     return self._json(200, stub._refund(params, key))
                 if path.startswith("/pay/"):

@@ -151,9 +151,7 @@ def earnings_reverse_for_refund(*, refund: Refund) -> list[EarningEntry]:
     net = originals[0].basis_cents - session_refunded_cents(session_id=refund.session_id)
     written = []
     for original in originals:
-        current = original.amount_cents + (
-            original.reversals.aggregate(t=Sum("amount_cents"))["t"] or 0
-        )
+        current = original.amount_cents + (original.reversals.aggregate(t=Sum("amount_cents"))["t"] or 0)
         change = percent_of(net, original.percent) - current
         if change >= 0:
             continue

@@ -39,10 +39,14 @@ def is_pack_checkout(checkout: Mapping[str, Any]) -> bool:
     return isinstance(metadata, Mapping) and "credit_pack_id" in metadata
 
 
-def credit_pack_checkout_start(*, customer: Customer, pack: CreditPack, success_url: str, cancel_url: str) -> str:
+def credit_pack_checkout_start(
+    *, customer: Customer, pack: CreditPack, success_url: str, cancel_url: str
+) -> str:
     """Open a Stripe Checkout for a pack and return its URL (credits come with the fulfilment)."""
     if not stripe_configured():
-        raise DomainError("payments_not_configured", "Card payments are not configured, so credits cannot be bought yet.")
+        raise DomainError(
+            "payments_not_configured", "Card payments are not configured, so credits cannot be bought yet."
+        )
     if not pack.active:
         raise DomainError("not_found", "That credit pack is no longer sold.")
     metadata = {"credit_pack_id": str(pack.pk), "customer_id": str(customer.pk)}
@@ -117,7 +121,9 @@ def credit_pack_confirm(*, customer: Customer, checkout_id: str) -> PackOutcome:
     if not CHECKOUT_ID.match(checkout_id or ""):
         raise DomainError("not_found", "We could not find that payment.")
     payment = (
-        Payment.objects.select_related("credit_pack").filter(checkout_id=checkout_id, customer=customer).first()
+        Payment.objects.select_related("credit_pack")
+        .filter(checkout_id=checkout_id, customer=customer)
+        .first()
     )
     if payment is not None:
         return PackOutcome("existing", payment)
@@ -130,7 +136,9 @@ def credit_pack_confirm(*, customer: Customer, checkout_id: str) -> PackOutcome:
     except stripe.StripeError as exc:
         log.warning("Stripe retrieve of %s failed: %s", checkout_id, exc)
         return PackOutcome("unpaid")
-    if str((checkout.get("metadata") or {}).get("customer_id")) != str(customer.pk) or not is_pack_checkout(checkout):
+    if str((checkout.get("metadata") or {}).get("customer_id")) != str(customer.pk) or not is_pack_checkout(
+        checkout
+    ):
         raise DomainError("not_found", "We could not find that payment.")
     return credit_pack_fulfil(checkout=checkout)
 

@@ -69,7 +69,9 @@ def payout_create(
             with transaction.atomic():
                 PayoutLine.objects.bulk_create([PayoutLine(payout=payout, entry=e) for e in entries])
         except IntegrityError as exc:
-            raise DomainError("already_paid", "Some of these entries are already covered by a payout.") from exc
+            raise DomainError(
+                "already_paid", "Some of these entries are already covered by a payout."
+            ) from exc
         EarningEntry.objects.create(
             mechanic=mechanic,
             kind=EarningEntry.Kind.PAYOUT,

@@ -182,7 +182,9 @@ def refund_execute(*, refund: Refund) -> str:
     if refund.status != Refund.Status.PENDING or refund.payment_id is None:
         return f"nothing to do ({refund.status})"
     if not stripe_configured():
-        log.error("payment %s needs a refund but Stripe is not configured (refund %s)", refund.payment_id, refund.pk)
+        log.error(
+            "payment %s needs a refund but Stripe is not configured (refund %s)", refund.payment_id, refund.pk
+        )
         return _attempt_failed(refund, "Stripe is not configured")
     payment = refund.payment
     assert payment is not None
@@ -265,7 +267,9 @@ def stripe_refund_record(*, payment_intent: str, stripe_refund: Mapping[str, Any
         )
     if refund is None:
         if amount > payment.amount - payment.refunded_cents:
-            log.error("Stripe refund %s of %s exceeds what is left on payment %s", refund_id, amount, payment.pk)
+            log.error(
+                "Stripe refund %s of %s exceeds what is left on payment %s", refund_id, amount, payment.pk
+            )
             return None
         try:
             with transaction.atomic():
@@ -289,7 +293,9 @@ def stripe_refund_record(*, payment_intent: str, stripe_refund: Mapping[str, Any
 def stripe_refund_failed(*, stripe_refund: Mapping[str, Any]) -> Refund | None:
     """refund.updated with status failed/canceled: our pending refund is shown to staff as failed."""
     refund_id = str(stripe_refund.get("id") or "")
-    refund = Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first() if refund_id else None
+    refund = (
+        Refund.objects.select_for_update().filter(stripe_refund_id=refund_id).first() if refund_id else None
+    )
     if refund is None or refund.status != Refund.Status.PENDING:
         return None
     refund.status = Refund.Status.FAILED

@@ -58,7 +58,9 @@ def session_refund(
     if not reason:
         raise DomainError("invalid_input", "Say why the session is refunded (the customer reads it).")
     with transaction.atomic():
-        session.refresh_from_db(from_queryset=Session.objects.select_for_update(of=("self",)).select_related("plan"))
+        session.refresh_from_db(
+            from_queryset=Session.objects.select_for_update(of=("self",)).select_related("plan")
+        )
         if session.status != SessionStatus.COMPLETED:
             raise DomainError("invalid_transition", "Only a completed session can be refunded here.")
         if method == PayWith.CARD:

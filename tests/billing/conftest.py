@@ -14,8 +14,12 @@ from sessions_app.models import Session
 from sessions_app.services import session_accept, session_complete, session_start
 from tests.customers.conftest import intake_data
 from tests.factories import client_for, make_customer, make_mechanic, make_session, open_assignment, plan
-from tests.stripe_stub import stripe_stub  # noqa: F401  (fixture)
-from tests.stripe_stub import StripeStub, checkout_event, deliver_webhook
+from tests.stripe_stub import (
+    StripeStub,
+    checkout_event,
+    deliver_webhook,
+    stripe_stub,  # noqa: F401  (fixture)
+)
 
 _events = itertools.count(1)
 
@@ -47,7 +51,10 @@ def paid_card_session(stub: StripeStub, customer: Customer, *, plan_code: str = 
     intake = Intake.objects.filter(customer=customer).latest("id")
     response = client.post(f"/customer/request/{intake.pk}/waiver/", {"full_name": "Alice", "agreed": "on"})
     checkout = stub.pay(response["Location"].rsplit("/", 1)[1])
-    assert deliver_webhook(Client(), checkout_event(checkout, event_id=next_event_id())).json()["result"] == "created"
+    assert (
+        deliver_webhook(Client(), checkout_event(checkout, event_id=next_event_id())).json()["result"]
+        == "created"
+    )
     return Session.objects.get(stripe_checkout_id=checkout["id"])
 
 
@@ -64,7 +71,9 @@ def completed_card_session(stub: StripeStub, mechanic: Mechanic, *, plan_code: s
     return complete(paid_card_session(stub, make_customer(), plan_code=plan_code), mechanic)
 
 
-def completed_credit_session(mechanic: Mechanic, *, plan_code: str = "video-30", credits: int = 10) -> Session:
+def completed_credit_session(
+    mechanic: Mechanic, *, plan_code: str = "video-30", credits: int = 10
+) -> Session:
     customer = make_customer(credits=credits)
     return complete(make_session(customer, plan_code=plan_code, pay_with="credits"), mechanic)
 

@@ -31,11 +31,15 @@ def test_staff_refund_part_of_a_card_session_through_admin(
     staff_client, stripe_stub, plans, mechanic, django_capture_on_commit_callbacks
 ):
     session = completed_card_session(stripe_stub, mechanic)
-    form = staff_client.post(reverse(SESSIONS), {"action": "refund_session", "_selected_action": [session.pk]})
-    assert "Refund session #%d" % session.pk in form.content.decode()
+    form = staff_client.post(
+        reverse(SESSIONS), {"action": "refund_session", "_selected_action": [session.pk]}
+    )
+    assert f"Refund session #{session.pk}" in form.content.decode()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        response = refund_post(staff_client, session, method="card", amount="12.50", reason="Video kept dropping")
+        response = refund_post(
+            staff_client, session, method="card", amount="12.50", reason="Video kept dropping"
+        )
     assert "recorded" in response.content.decode()
     refund = Refund.objects.get()
     assert (refund.amount_cents, refund.status, refund.created_by.username) == (1250, "succeeded", "boss")
@@ -96,4 +100,7 @@ def test_packs_and_payout_rates_are_editable_and_the_ledgers_are_not(staff_clien
     assert pack.price_cents == 3995
     assert staff_client.get(reverse("admin:billing_planpayout_add")).status_code == 200
     assert staff_client.get(reverse("admin:billing_earningentry_add")).status_code == 403
-    assert staff_client.get(reverse("admin:billing_refund_changelist") + "?status__exact=failed").status_code == 200
+    assert (
+        staff_client.get(reverse("admin:billing_refund_changelist") + "?status__exact=failed").status_code
+        == 200
+    )

@@ -57,12 +57,20 @@ def test_the_webhook_fulfils_a_pack_once_however_often_it_comes(stripe_stub):
     payload = checkout_event(checkout, event_id="evt_pack")
     results = [deliver_webhook(Client(), payload).json()["result"] for _ in range(10)]
     assert results == ["purchased"] + ["duplicate"] * 9
-    assert deliver_webhook(Client(), checkout_event(checkout, event_id="evt_pack_2")).json()["result"] == "existing"
+    assert (
+        deliver_webhook(Client(), checkout_event(checkout, event_id="evt_pack_2")).json()["result"]
+        == "existing"
+    )
     assert credit_balance(customer=customer) == 10
     (entry,) = CreditLedger.objects.filter(customer=customer)
     assert (entry.kind, entry.amount) == ("purchase", 10)
     payment = Payment.objects.get()
-    assert (payment.amount, payment.currency, payment.credit_pack.credits, payment.session) == (8490, "usd", 10, None)
+    assert (payment.amount, payment.currency, payment.credit_pack.credits, payment.session) == (
+        8490,
+        "usd",
+        10,
+        None,
+    )
     response = client.get(f"/customer/credits/success/?session_id={checkout['id']}", follow=True)
     assert "10 credits added" in response.content.decode()
     assert credit_balance(customer=customer) == 10
@@ -74,7 +82,10 @@ def test_the_success_page_first_then_the_webhook_adds_once(stripe_stub):
     checkout = buy(client, stripe_stub, credits=5)
     response = client.get(f"/customer/credits/success/?session_id={checkout['id']}", follow=True)
     assert "5 credits added" in response.content.decode()
-    assert deliver_webhook(Client(), checkout_event(checkout, event_id="evt_late")).json()["result"] == "existing"
+    assert (
+        deliver_webhook(Client(), checkout_event(checkout, event_id="evt_late")).json()["result"]
+        == "existing"
+    )
     assert credit_balance(customer=customer) == 5
 
 

@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def ledger(session) -> list[tuple[str, int]]:
-    return list(EarningEntry.objects.filter(session=session).order_by("id").values_list("kind", "amount_cents"))
+    return list(
+        EarningEntry.objects.filter(session=session).order_by("id").values_list("kind", "amount_cents")
+    )
 
 
 def test_a_card_session_pays_the_plan_share_and_the_referral_fee(stripe_stub, plans, mechanic):

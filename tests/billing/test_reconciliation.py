@@ -27,7 +27,9 @@ def test_a_busy_day_reconciles(stripe_stub, plans, mechanic, django_capture_on_c
         c = completed_credit_session(mechanic)
         session_refund(session=a, method="card", amount_cents=1234, reason="Cut short", actor=None)
         charge = stripe_stub.refund_in_dashboard(payment_of(b).payment_intent, 999)
-        deliver_webhook(Client(), checkout_event(charge, event_id=next_event_id(), event_type="charge.refunded"))
+        deliver_webhook(
+            Client(), checkout_event(charge, event_id=next_event_id(), event_type="charge.refunded")
+        )
         session_refund(session=c, method="credits", credits=2, reason="Wrong advice", actor=None)
         buyer = make_customer()
         pack = buy(client_for(buyer.user), stripe_stub)
@@ -37,7 +39,9 @@ def test_a_busy_day_reconciles(stripe_stub, plans, mechanic, django_capture_on_c
     assert reconciliation_problems() == []
     # payments − refunds, in totals: 2999 + 4999 + 8490 taken, 1234 + 999 given back by card
     taken = Payment.objects.aggregate(t=Sum("amount"))["t"]
-    card_refunds = Refund.objects.filter(method="card", status="succeeded").aggregate(t=Sum("amount_cents"))["t"]
+    card_refunds = Refund.objects.filter(method="card", status="succeeded").aggregate(t=Sum("amount_cents"))[
+        "t"
+    ]
     assert (taken, card_refunds) == (2999 + 4999 + 8490, 1234 + 999)
     assert taken - card_refunds == sum(p.amount - p.refunded_cents for p in Payment.objects.all())
     # the mechanic's ledger: everything earned was paid out, nothing is owed

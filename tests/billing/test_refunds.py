@@ -11,7 +11,7 @@ from django.test import Client
 from django_q.models import Schedule
 
 from autodoctor.errors import DomainError
-from billing.models import EarningEntry, Payment, Refund, StripeEvent
+from billing.models import EarningEntry, Refund, StripeEvent
 from billing.services import refund_retry
 from billing.services.refunds import MAX_ATTEMPTS
 from billing.tasks import refund_execute_task
@@ -24,7 +24,9 @@ pytestmark = pytest.mark.django_db
 
 
 def reversal_total(session) -> int:
-    return sum(EarningEntry.objects.filter(session=session, kind="reversal").values_list("amount_cents", flat=True))
+    return sum(
+        EarningEntry.objects.filter(session=session, kind="reversal").values_list("amount_cents", flat=True)
+    )
 
 
 def test_a_staff_partial_card_refund_goes_to_stripe_and_is_recorded(
@@ -33,7 +35,9 @@ def test_a_staff_partial_card_refund_goes_to_stripe_and_is_recorded(
     session = completed_card_session(stripe_stub, mechanic)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        refund = session_refund(session=session, method="card", amount_cents=1000, reason="Bad line", actor=None)
+        refund = session_refund(
+            session=session, method="card", amount_cents=1000, reason="Bad line", actor=None
+        )
     (asked,) = stripe_stub.calls("POST", "/v1/refunds")
     assert asked["amount"] == "1000" and asked["metadata"]["refund_id"] == str(refund.pk)
     refund.refresh_from_db()
@@ -100,10 +104,17 @@ def test_a_dashboard_refund_lands_once_however_often_stripe_says_so(
         results = [deliver_webhook(Client(), payload).json()["result"] for _ in range(10)]
     assert results == ["refund_recorded"] + ["duplicate"] * 9
     refund = Refund.objects.get()
-    assert (refund.source, refund.amount_cents, refund.status, refund.session) == ("stripe", 999, "succeeded", session)
+    assert (refund.source, refund.amount_cents, refund.status, refund.session) == (
+        "stripe",
+        999,
+        "succeeded",
+        session,
+    )
     assert refund.stripe_refund_id == charge["refunds"]["data"][0]["id"]
     # refund.updated about the same refund, another event id: nothing new.
-    updated = checkout_event(charge["refunds"]["data"][0], event_id="evt_refund_updated", event_type="refund.updated")
+    updated = checkout_event(
+        charge["refunds"]["data"][0], event_id="evt_refund_updated", event_type="refund.updated"
+    )
     assert deliver_webhook(Client(), updated).json()["result"] == "nothing_new"
     payment.refresh_from_db()
     assert (payment.refunded_cents, Refund.objects.count()) == (999, 1)
@@ -117,8 +128,11 @@ def test_our_own_refund_reported_by_webhook_before_the_api_answer_is_recorded_on
     refund = session_refund(session=session, method="card", amount_cents=300, reason="Late", actor=None)
     # Stripe made the refund and its webhook arrives before our task records the answer.
     stripe_stub._refund(
-        {"payment_intent": payment_of(session).payment_intent, "amount": 300,
-         "metadata": {"refund_id": str(refund.pk)}},
+        {
+            "payment_intent": payment_of(session).payment_intent,
+            "amount": 300,
+            "metadata": {"refund_id": str(refund.pk)},
+        },
         f"autodoctor-refund-{refund.pk}",
     )
     charge = stripe_stub.charge(payment_of(session).payment_intent)
@@ -131,7 +145,9 @@ def test_our_own_refund_reported_by_webhook_before_the_api_answer_is_recorded_on
 
 def test_a_charge_we_do_not_know_is_acknowledged_and_recorded_as_ignored(stripe_stub, plans):
     charge = stripe_stub.refund_in_dashboard("pi_somebody_else", 100)
-    response = deliver_webhook(Client(), checkout_event(charge, event_id="evt_stranger", event_type="charge.refunded"))
+    response = deliver_webhook(
+        Client(), checkout_event(charge, event_id="evt_stranger", event_type="charge.refunded")
+    )
     assert response.status_code == 200 and response.json()["result"] == "ignored"
     event = StripeEvent.objects.get()
     assert (event.result, event.reason) == ("ignored", "no payment of ours has this payment_intent")
@@ -167,7 +183,9 @@ def test_a_badly_signed_refund_event_is_400_and_writes_nothing(stripe_stub, plan
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_refund_event_replayed_twenty_times_concurrently_records_one_entry(on_postgres, stripe_stub, plans, mechanic):
+def test_a_refund_event_replayed_twenty_times_concurrently_records_one_entry(
+    on_postgres, stripe_stub, plans, mechanic
+):
     session = completed_card_session(stripe_stub, mechanic)
     payment = payment_of(session)
     charge = stripe_stub.refund_in_dashboard(payment.payment_intent, 700)

@@ -34,7 +34,9 @@ def money_day(stripe_stub, plans, mechanic, django_capture_on_commit_callbacks):
     payout_create(mechanic=mechanic, period_start=today, period_end=today, actor=None)
 
 
-def test_every_chart_is_svg_with_dates_a_legend_and_a_table(staff_client, money_day, django_assert_num_queries):
+def test_every_chart_is_svg_with_dates_a_legend_and_a_table(
+    staff_client, money_day, django_assert_num_queries
+):
     staff_client.get("/staff/analytics/")
     # session, user; 11 for the session figures; 3 for money per day; failing refunds; the
     # layout's role check (mechanic, customer profile). Flat: no query per day, chart or row.
@@ -49,7 +51,9 @@ def test_every_chart_is_svg_with_dates_a_legend_and_a_table(staff_client, money_
     sessions, money, ratings = charts
     assert today.strftime("%b %-d") in sessions and today.strftime("%a %-d %b %Y") in sessions  # axis, table
     assert ">Chat<" in sessions and ">Video<" in sessions and ">Diagnostic<" in sessions
-    row = re.search(rf"<th scope=\"row\">{today.strftime('%a %-d %b %Y')}</th>(.*?)</tr>", money, re.S).group(1)
+    row = re.search(rf"<th scope=\"row\">{today.strftime('%a %-d %b %Y')}</th>(.*?)</tr>", money, re.S).group(
+        1
+    )
     # revenue: the card payment; refunds: 9.99 of it; payouts: (1400 + 40) after the refund + (2099 + 59)
     assert re.findall(r"<td>(.*?)</td>", row) == ["$29.99", "$9.99", "$35.98"]
     assert "5 stars" in ratings

@@ -31,7 +31,9 @@ def money_db(transactional_db):
         plan(code)
 
 
-def test_a_credit_pack_is_bought_end_to_end_and_added_once(money_db, live_server, new_page, login, stripe_stub):
+def test_a_credit_pack_is_bought_end_to_end_and_added_once(
+    money_db, live_server, new_page, login, stripe_stub
+):
     alice = make_customer("alice")
     page = new_page()
     login(page, "alice", PASSWORD)
@@ -81,7 +83,9 @@ def test_the_earnings_page_at_desktop_and_phone_width(money_db, live_server, new
         assert download.value.suggested_filename == f"earnings-{timezone.localdate():%Y-%m}.csv"
 
 
-def test_the_staff_charts_show_values_on_hover_and_keyboard_focus(money_db, live_server, new_page, login, stripe_stub):
+def test_the_staff_charts_show_values_on_hover_and_keyboard_focus(
+    money_db, live_server, new_page, login, stripe_stub
+):
     _busy_mechanic()
     buyer = make_customer("bob")
     credit_pack_fulfil(
@@ -120,7 +124,9 @@ def test_the_staff_charts_show_values_on_hover_and_keyboard_focus(money_db, live
         sessions.scroll_into_view_if_needed()
         today_video = sessions.locator(".series.serie-1 .bar").last
         today_video.hover()
-        expect(sessions.locator(".chart-tip")).to_contain_text(f"Video · {timezone.localdate():%a %-d %b %Y}: 2")
+        expect(sessions.locator(".chart-tip")).to_contain_text(
+            f"Video · {timezone.localdate():%a %-d %b %Y}: 2"
+        )
         page.screenshot(path=str(SHOTS / f"staff-analytics-{name}.png"), full_page=True)
         page.locator("summary", has_text="Revenue, refunds and payouts per day: the numbers").click()
         expect(money.locator("table")).to_contain_text("$44.95")
