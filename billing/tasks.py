@@ -13,6 +13,14 @@ def refund_execute_task(refund_id: int) -> str:
     return refund_execute(refund=Refund.objects.select_related("payment").get(pk=refund_id))
 
 
+def refund_payment(payment_id: int) -> list[str]:
+    """Tasks queued before Refund rows existed named the payment: run its pending refunds."""
+    pending = Refund.objects.select_related("payment").filter(
+        payment_id=payment_id, status=Refund.Status.PENDING
+    )
+    return [refund_execute(refund=refund) for refund in pending]
+
+
 def send_payment_refund_email(payment_id: int) -> bool:
     """Tell the customer their card payment was refunded, and why (also for a payment that never
     got a session, e.g. one completed while another session was active)."""

@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from django.db import transaction
 
 from autodoctor.errors import DomainError
 from billing.models import CreditLedger, CreditPack, Payment
-from billing.stripe_client import stripe_client, stripe_configured
+from billing.stripe_client import checkout_open, checkout_retrieve, int_or_none, stripe_configured
 from customers.models import Customer
 
 log = logging.getLogger(__name__)
@@ -70,15 +69,7 @@ def credit_pack_checkout_start(
     }
     if customer.user.email:
         params["customer_email"] = customer.user.email
-    try:
-        checkout = stripe_client().v1.checkout.sessions.create(params=params)
-    except stripe.StripeError as exc:
-        log.warning("Stripe checkout for pack %s failed: %s", pack.pk, exc)
-        raise DomainError(
-            "payment_unavailable",
-            "We could not reach the card processor. Nothing was charged; please try again in a minute.",
-        ) from exc
-    return str(checkout.url)
+    return checkout_open(params=params, what=f"credit pack {pack.pk}")
 
 
 def credit_pack_fulfil(*, checkout: Mapping[str, Any]) -> PackOutcome:
@@ -87,7 +78,10 @@ def credit_pack_fulfil(*, checkout: Mapping[str, Any]) -> PackOutcome:
     if not checkout_id or checkout.get("payment_status") != "paid":
         return PackOutcome("unpaid")
     metadata = checkout.get("metadata") or {}
-    pack_id, customer_id = _int(metadata.get("credit_pack_id")), _int(metadata.get("customer_id"))
+    pack_id, customer_id = (
+        int_or_none(metadata.get("credit_pack_id")),
+        int_or_none(metadata.get("customer_id")),
+    )
     pack = CreditPack.objects.filter(pk=pack_id).first() if pack_id else None
     customer = Customer.objects.filter(pk=customer_id).first() if customer_id else None
     if pack is None or customer is None:
@@ -129,22 +123,11 @@ def credit_pack_confirm(*, customer: Customer, checkout_id: str) -> PackOutcome:
         return PackOutcome("existing", payment)
     if not stripe_configured():
         raise DomainError("payments_not_configured", "Card payments are not configured.")
-    try:
-        checkout = stripe_client().v1.checkout.sessions.retrieve(checkout_id).to_dict()
-    except stripe.InvalidRequestError as exc:
-        raise DomainError("not_found", "We could not find that payment.") from exc
-    except stripe.StripeError as exc:
-        log.warning("Stripe retrieve of %s failed: %s", checkout_id, exc)
+    checkout = checkout_retrieve(checkout_id)
+    if checkout is None:
         return PackOutcome("unpaid")
     if str((checkout.get("metadata") or {}).get("customer_id")) != str(customer.pk) or not is_pack_checkout(
         checkout
     ):
         raise DomainError("not_found", "We could not find that payment.")
     return credit_pack_fulfil(checkout=checkout)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
