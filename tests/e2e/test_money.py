@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing.models import CreditLedger, Payment
+from billing.models import CreditLedger, CreditPack, Payment
 from billing.packs import ensure_default_packs
 from billing.services import credit_balance, credit_pack_fulfil, payout_create
 from sessions_app.services import rating_create
@@ -88,15 +88,19 @@ def test_the_staff_charts_show_values_on_hover_and_keyboard_focus(
 ):
     _busy_mechanic()
     buyer = make_customer("bob")
-    credit_pack_fulfil(
+    bought = credit_pack_fulfil(
         checkout={
             "id": "cs_e2e_1",
             "payment_status": "paid",
             "amount_total": 4495,
             "currency": "usd",
-            "metadata": {"credit_pack_id": "1", "customer_id": str(buyer.pk)},
+            "metadata": {
+                "credit_pack_id": str(CreditPack.objects.get(credits=5).pk),
+                "customer_id": str(buyer.pk),
+            },
         }
     )
+    assert bought.result == "purchased"
     get_user_model().objects.create_superuser("boss", "boss@example.com", PASSWORD)
     SHOTS.mkdir(exist_ok=True)
     for name, size in SIZES.items():
