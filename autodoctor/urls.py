@@ -24,11 +24,13 @@ urlpatterns = [
     path("readyz/", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("staff/analytics/", staff_views.analytics, name="staff_analytics"),
+    path("staff/analytics/export.csv", staff_views.analytics_csv, name="staff_analytics_csv"),
     path("accounts/", include("customers.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("live/", include("sessions_app.live_urls")),
     path("", include("diagnostics.urls")),  # before mechanics.urls: it owns the report's address
+    path("mechanic/earnings/", include("billing.urls")),
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
     path("quotes/", include("quotes.urls")),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
+from billing.models import CreditPack
 from billing.stripe_client import stripe_configured
 from customers.models import PayWith
 from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
@@ -258,3 +259,15 @@ class WaiverForm(forms.Form):
         if len(name) < 2:
             raise forms.ValidationError("Type your full name to sign.")
         return name
+
+
+class CreditPackForm(forms.Form):
+    """Which credit pack to buy (issue 13): only packs on sale."""
+
+    pack = forms.ModelChoiceField(
+        queryset=CreditPack.objects.filter(active=True),
+        error_messages={
+            "invalid_choice": "That credit pack is not on sale.",
+            "required": "Choose a credit pack.",
+        },
+    )

@@ -17,6 +17,7 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from billing.selectors import credit_packs_for_sale
 from billing.services import credit_balance
 from billing.stripe_client import stripe_configured
 from sessions_app.live import live_version_of, recent_state_version, session_key_of, state_token_version
@@ -120,6 +121,8 @@ def dashboard(request: CustomerRequest) -> HttpResponse:
         past_sessions=[selectors.PastSession(session=session) for session in past],
         balance=credit_balance(customer=customer),
         credit_entries=selectors.recent_credit_entries(customer=customer),
+        credit_packs=credit_packs_for_sale(),  # issue 13: the credits card offers packs
+        payments_configured=stripe_configured(),
         refunds=selectors.refund_notices(customer=customer),
     )
     return render(request, "customers/dashboard.html", context)

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from billing.services import earnings_record_quote_bonus
 from mechanics.models import Mechanic
 from sessions_app.events import event_record
 from sessions_app.hints import hint_publish, session_hint
@@ -252,7 +253,14 @@ def quote_approve(*, quote: RepairQuote, user: User) -> RepairQuote:
         refusal = _refusal(quote, wanted="approved")
         if refusal is None:
             _answer(quote, user, QuoteStatus.APPROVED)
-            # MONEY: earnings bonus recorded here at merge
+            # The referring mechanic's 5% (issue 13), in the same transaction: once per quote.
+            earnings_record_quote_bonus(
+                quote_id=quote.pk,
+                mechanic=quote.mechanic,
+                session_id=quote.session_id,
+                total_cents=quote.total_cents,
+                currency=quote.currency,
+            )
             return quote
     raise refusal
 

@@ -1,17 +1,22 @@
 """Staff see everything; status is never an editable field. Actions call the lifecycle services."""
 
 from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
 
 from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
-from .services import session_cancel, session_expire, session_release
+from .services import session_cancel, session_expire, session_refund, session_release
 from .transitions import TRANSITIONS, can
 
 
@@ -111,6 +116,70 @@ def _staff_action(action: str) -> ActionFunc:
     return apply
 
 
+# --- issue 13: staff refund a completed session (full or partial, card or credits) -------------
+
+
+class SessionRefundForm(forms.Form):
+    method = forms.ChoiceField(choices=[("card", "Card (through Stripe)"), ("credits", "Credits")])
+    amount = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=9,
+        decimal_places=2,
+        help_text="Card: in dollars.",
+    )
+    credits = forms.IntegerField(required=False, min_value=1, max_value=1000, help_text="Credits: how many.")
+    reason = forms.CharField(max_length=200, help_text="The customer reads it in the email.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("method") == "card" and not data.get("amount"):
+            self.add_error("amount", "Give the amount to refund to the card.")
+        if data.get("method") == "credits" and not data.get("credits"):
+            self.add_error("credits", "Give the number of credits to give back.")
+        return data
+
+
+@admin.action(description="Refund a completed session…")
+def refund_session(
+    modeladmin: "admin.ModelAdmin[Session]", request: HttpRequest, queryset: "QuerySet[Session]"
+) -> HttpResponse | None:
+    if queryset.count() != 1:
+        modeladmin.message_user(request, "Refund one session at a time.", messages.WARNING)
+        return None
+    session = queryset.select_related("plan", "customer").get()
+    form = SessionRefundForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            refund = session_refund(
+                session=session,
+                method=data["method"],
+                amount_cents=int((data.get("amount") or 0) * 100),
+                credits=data.get("credits") or 0,
+                reason=data["reason"],
+                actor=request.user if isinstance(request.user, User) else None,
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.detail)
+        else:
+            modeladmin.message_user(
+                request, f"{refund} for session #{session.pk} recorded.", messages.SUCCESS
+            )
+            return None
+    return render(
+        request,
+        "admin/refund_session.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "session": session,
+            "form": form,
+            "title": f"Refund session #{session.pk}",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
     list_display = (
@@ -134,7 +203,7 @@ class SessionAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     list_select_related = ("customer", "mechanic", "plan")
-    actions = tuple(_staff_action(action) for action in STAFF_MOVES)
+    actions = (*(_staff_action(action) for action in STAFF_MOVES), refund_session)
     inlines = (ParticipantInline, AssignmentInline, EventInline)
     readonly_fields = (
         "type",

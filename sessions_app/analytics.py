@@ -9,6 +9,7 @@ from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from billing.selectors import failing_refunds, money_per_day
 from mechanics.models import Mechanic
 
 from .models import Rating, Session, SessionAssignment
@@ -37,6 +38,9 @@ class Analytics:
     rating_counts: list[tuple[int, int]] = field(default_factory=list)
     rating_average: float | None = None
     rating_max: int = 0
+    # issue 13: one row per calendar day of the period (zeros included), sessions and money
+    calendar: list[dict] = field(default_factory=list)
+    failing_refunds: list[Any] = field(default_factory=list)
 
 
 def _durations(seconds: list[float]) -> Durations:
@@ -64,7 +68,24 @@ def staff_analytics(*, days: int = 30) -> Analytics:
     result.rating_counts = [(stars, counts.get(stars, 0)) for stars in range(5, 0, -1)]
     result.rating_max = max((n for _, n in result.rating_counts), default=0)
     result.rating_average = ratings.aggregate(avg=Avg("stars"))["avg"]
+    result.calendar = _calendar(since, result.days)
+    result.failing_refunds = failing_refunds()
     return result
+
+
+def _calendar(since: datetime, session_days: list[dict]) -> list[dict]:
+    """Every day from `since` to today: sessions by type and money in cents (0 when none)."""
+    sessions = {d["day"]: d for d in session_days}
+    money = money_per_day(since=since)
+    first, last = timezone.localdate(since), timezone.localdate()
+    days = []
+    for n in range((last - first).days + 1):
+        day = first + timedelta(days=n)
+        row = {"day": day, **{t: 0 for t in SessionType.values}, "total": 0}
+        row.update({k: v for k, v in sessions.get(day, {}).items() if k != "day"})
+        row.update(money.get(day, {"revenue": 0, "refunds": 0, "payouts": 0}))
+        days.append(row)
+    return days
 
 
 def _sessions_per_day(since: datetime) -> list[dict]:
@@ -133,3 +154,34 @@ def _per_mechanic(since: datetime) -> list[dict]:
         ),
         key=lambda row: (-row["completed"], row["display_name"]),
     )
+
+
+# --- a mechanic's own figures (issue 13: the earnings card) -----------------------------------
+
+
+@dataclass
+class SessionStats:
+    sessions: int = 0
+    average_minutes: float | None = None
+    average_rating: float | None = None
+
+
+def mechanic_session_stats(*, mechanic_id: int, starts: dict[str, datetime]) -> dict[str, SessionStats]:
+    """Completed sessions since each named start, their average duration and rating: one query."""
+    aggregates: dict[str, Any] = {}
+    for name, start in starts.items():
+        since = Q(ended_at__gte=start)
+        aggregates[f"{name}_n"] = Count("id", filter=since)
+        aggregates[f"{name}_minutes"] = Avg("duration_minutes", filter=since)
+        aggregates[f"{name}_stars"] = Avg("rating__stars", filter=since)
+    row = Session.objects.filter(mechanic_id=mechanic_id, status=SessionStatus.COMPLETED).aggregate(
+        **aggregates
+    )
+    return {
+        name: SessionStats(
+            sessions=row[f"{name}_n"],
+            average_minutes=row[f"{name}_minutes"],
+            average_rating=row[f"{name}_stars"],
+        )
+        for name in starts
+    }

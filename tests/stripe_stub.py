@@ -1,4 +1,4 @@
-"""A tiny local stand-in for the Stripe API (checkout sessions and refunds) and its hosted
+"""A tiny local stand-in for the Stripe API (checkout sessions, refunds, charges) and its hosted
 checkout page, on 127.0.0.1 and a random port. Records every API request it gets.
 
     with StripeStub() as stub:
@@ -6,6 +6,9 @@ checkout page, on 127.0.0.1 and a random port. Records every API request it gets
         ...
         stub.pay(checkout_id)        # what the customer's "Pay" click does
         stub.requests                # [(method, path, params), ...]
+        stub.fail_refunds = 2        # the next two refund requests answer 500
+        stub.refund_in_dashboard(payment_intent, 500)   # staff refund in Stripe's dashboard:
+                                     # returns the charge object a charge.refunded event carries
 """
 
 import itertools
@@ -51,6 +54,9 @@ class StripeStub:
         self.refunds: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, Any]]] = []
         self.fail_checkout_create = False
+        self.fail_refunds = 0
+        self.charges: dict[str, dict[str, Any]] = {}  # by payment intent
+        self._by_idempotency_key: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         stub = self
@@ -117,14 +123,14 @@ class StripeStub:
                         return self._json(500, {"error": {"type": "api_error", "message": "stub failure"}})
                     return self._json(200, stub._create_checkout(params))
                 if path == "/v1/refunds":
-                    refund = {
-                        "id": f"re_test_{next(stub._ids)}",
-                        "object": "refund",
-                        "status": "succeeded",
-                        **params,
-                    }
-                    stub.refunds.append(refund)
-                    return self._json(200, refund)
+                    with stub._lock:
+                        if stub.fail_refunds > 0:
+                            stub.fail_refunds -= 1
+                            return self._json(
+                                500, {"error": {"type": "api_error", "message": "stub failure"}}
+                            )
+                    key = self.headers.get("Idempotency-Key") or ""
+                    return self._json(200, stub._refund(params, key))
                 if path.startswith("/pay/"):
                     checkout = stub.pay(path.rsplit("/", 1)[1])
                     self.send_response(303)
@@ -181,6 +187,66 @@ class StripeStub:
             )
             return dict(checkout)
 
+    def _refund(self, params: dict[str, Any], idempotency_key: str = "") -> dict[str, Any]:
+        """A succeeded refund of a payment intent (the same answer again for a repeated key)."""
+        with self._lock:
+            if idempotency_key and idempotency_key in self._by_idempotency_key:
+                return self._by_idempotency_key[idempotency_key]
+            intent = params.get("payment_intent", "")
+            charge = self._charge_locked(intent)
+            left = charge["amount"] - charge["amount_refunded"]
+            amount = int(params.get("amount") or left)
+            refund = {
+                **params,
+                "id": f"re_test_{next(self._ids)}",
+                "object": "refund",
+                "status": "succeeded",
+                "amount": amount,
+                "currency": charge["currency"],
+                "charge": charge["id"],
+                "payment_intent": intent,
+                "metadata": params.get("metadata") or {},
+                "reason": params.get("reason"),
+            }
+            charge["amount_refunded"] += amount
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+            charge["refunds"]["data"].insert(0, refund)
+            self.refunds.append(refund)
+            if idempotency_key:
+                self._by_idempotency_key[idempotency_key] = refund
+            return refund
+
+    def _charge_locked(self, intent: str) -> dict[str, Any]:
+        if intent not in self.charges:
+            paid = next(
+                (c for c in self.sessions.values() if c.get("payment_intent") == intent), {"amount_total": 0}
+            )
+            self.charges[intent] = {
+                "id": f"ch_test_{next(self._ids)}",
+                "object": "charge",
+                "payment_intent": intent,
+                "amount": int(paid.get("amount_total") or 0),
+                "amount_refunded": 0,
+                "currency": paid.get("currency", "usd"),
+                "refunded": False,
+                "refunds": {"object": "list", "data": []},
+            }
+        return self.charges[intent]
+
+    def refund_in_dashboard(self, payment_intent: str, amount: int | None = None) -> dict[str, Any]:
+        """What staff do in Stripe's dashboard: refund (part of) a charge. Returns the charge, as
+        the charge.refunded event that follows carries it."""
+        params: dict[str, Any] = {"payment_intent": payment_intent, "reason": "requested_by_customer"}
+        if amount is not None:
+            params["amount"] = amount
+        self._refund(params)
+        with self._lock:
+            return json.loads(json.dumps(self.charges[payment_intent]))
+
+    def charge(self, payment_intent: str) -> dict[str, Any]:
+        with self._lock:
+            return json.loads(json.dumps(self._charge_locked(payment_intent)))
+
     def calls(self, method: str, path_prefix: str) -> list[dict[str, Any]]:
         with self._lock:
             return [p for m, path, p in self.requests if m == method and path.startswith(path_prefix)]
@@ -222,7 +288,7 @@ def stripe_stub(settings):
 def checkout_event(
     checkout: dict[str, Any], *, event_id: str, event_type: str = "checkout.session.completed"
 ) -> str:
-    """A webhook body as Stripe sends it."""
+    """A webhook body as Stripe sends it (any object: a checkout, a charge, a refund)."""
     return json.dumps(
         {
             "id": event_id,

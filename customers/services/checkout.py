@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import stripe
 from django.db import transaction
 from django.urls import reverse
 
 from autodoctor.errors import DomainError
 from billing.models import Payment
 from billing.services import payment_refund
-from billing.stripe_client import stripe_client, stripe_configured
+from billing.stripe_client import checkout_open, checkout_retrieve, int_or_none, stripe_configured
 from customers.models import Customer, Intake
 from sessions_app.models import Session
 from sessions_app.services import session_create
@@ -83,15 +82,7 @@ def checkout_start(*, intake: Intake, site_url: str) -> str:
     email = intake.customer.user.email
     if email:
         params["customer_email"] = email
-    try:
-        checkout = stripe_client().v1.checkout.sessions.create(params=params)
-    except stripe.StripeError as exc:
-        log.warning("Stripe checkout for intake %s failed: %s", intake.pk, exc)
-        raise DomainError(
-            "payment_unavailable",
-            "We could not reach the card processor. Nothing was charged; please try again in a minute.",
-        ) from exc
-    return str(checkout.url)
+    return checkout_open(params=params, what=f"intake {intake.pk}")
 
 
 def _outcome_for(payment: Payment) -> FulfilmentOutcome:
@@ -108,7 +99,7 @@ def checkout_fulfil(*, checkout: Mapping[str, Any]) -> FulfilmentOutcome:
     if not checkout_id or checkout.get("payment_status") != "paid":
         return FulfilmentOutcome("unpaid")
     metadata = checkout.get("metadata") or {}
-    intake_id, customer_id = _int(metadata.get("intake_id")), _int(metadata.get("customer_id"))
+    intake_id, customer_id = int_or_none(metadata.get("intake_id")), int_or_none(metadata.get("customer_id"))
     intake = (
         Intake.objects.select_related("customer__user", "plan")
         .filter(pk=intake_id, customer_id=customer_id)
@@ -165,20 +156,9 @@ def checkout_confirm(*, customer: Customer, checkout_id: str) -> FulfilmentOutco
         return _outcome_for(payment)
     if not stripe_configured():
         raise payments_not_configured()
-    try:
-        checkout = stripe_client().v1.checkout.sessions.retrieve(checkout_id).to_dict()
-    except stripe.InvalidRequestError as exc:
-        raise DomainError("not_found", "We could not find that payment.") from exc
-    except stripe.StripeError as exc:
-        log.warning("Stripe retrieve of %s failed: %s", checkout_id, exc)
+    checkout = checkout_retrieve(checkout_id)
+    if checkout is None:
         return FulfilmentOutcome("unpaid")
     if str((checkout.get("metadata") or {}).get("customer_id")) != str(customer.pk):
         raise DomainError("not_found", "We could not find that payment.")
     return checkout_fulfil(checkout=checkout)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

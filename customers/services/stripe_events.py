@@ -8,7 +8,13 @@ from typing import Any
 
 from django.db import transaction
 
-from billing.services import stripe_event_claim
+from billing.services import (
+    REFUND_EVENTS,
+    credit_pack_fulfil,
+    is_pack_checkout,
+    stripe_event_claim,
+    stripe_refund_event_process,
+)
 
 from .checkout import checkout_fulfil
 
@@ -69,6 +75,10 @@ def stripe_event_process(*, event: object) -> str:
     Returns what happened: `ignored`, `duplicate` or the fulfilment result; raises NotAnEvent."""
     event_id, event_type = event_identity(event)
     assert isinstance(event, Mapping)
+    if event_type in REFUND_EVENTS:
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, Mapping) else None
+        return stripe_refund_event_process(event_id=event_id, event_type=event_type, obj=obj)
     if event_type not in FULFILLING_EVENTS:
         return "ignored"
     problem = checkout_problem(event)
@@ -79,6 +89,10 @@ def stripe_event_process(*, event: object) -> str:
     with transaction.atomic():
         if not stripe_event_claim(event_id=event_id, event_type=event_type):
             return "duplicate"
-        outcome = checkout_fulfil(checkout=event["data"]["object"])
-    log.info("stripe event %s (%s): %s", event_id, event_type, outcome.result)
-    return outcome.result
+        checkout = event["data"]["object"]
+        if is_pack_checkout(checkout):
+            result = credit_pack_fulfil(checkout=checkout).result
+        else:
+            result = checkout_fulfil(checkout=checkout).result
+    log.info("stripe event %s (%s): %s", event_id, event_type, result)
+    return result

@@ -15,6 +15,7 @@ from .lifecycle import (
     session_release,
     session_start,
 )
+from .refunds import session_refund
 
 __all__ = [
     "session_accept",
@@ -25,6 +26,7 @@ __all__ = [
     "session_expire",
     "session_force_end_all",
     "session_promote",
+    "session_refund",
     "session_release",
     "session_start",
     "sessions_expire_stale",

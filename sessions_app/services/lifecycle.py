@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from billing.services import earnings_record_completion
 from mechanics.models import Mechanic
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
@@ -279,6 +280,7 @@ def _complete_locked(session: Session, *, actor: User | None, summary: str, by: 
     if summary.strip():
         fields["summary"] = summary.strip()
     _move(session, "complete", actor=actor, data={"by": by}, fields=fields)
+    earnings_record_completion(session=session)  # issue 13: the mechanic's share, exactly once
     SessionParticipant.objects.filter(session=session, left_at=None).update(left_at=now)
     notify_customer_after_commit(session.pk, "completed")
 

@@ -93,6 +93,7 @@ def test_mechanic_pages(scene, new_page, live_server, viewport):
         "/mechanic/dashboard/?tab=completed",
         scene["live"].get_absolute_url(),
         f"/mechanic/sessions/{scene['done'].pk}/report/",
+        "/mechanic/earnings/",  # issue 13: the statement (the dashboard loads the earnings card)
     ):
         page.goto(path)
         found[path] = violations(page)
@@ -111,7 +112,8 @@ def test_staff_analytics_and_error_pages(scene, new_page, live_server, viewport)
     page = signed_in_page(new_page, live_server, staff, viewport=viewport)
     found = {}
     page.goto("/staff/analytics/")
-    expect(page.get_by_text("Sessions per day by type")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sessions per day by type")).to_be_visible()
+    expect(page.locator("figure.chart-figure svg[role=group]")).to_have_count(3)  # charts.js ran
     found["analytics"] = violations(page)
     page.goto("/chat/999999/")  # not found
     found["404"] = violations(page)

@@ -216,7 +216,7 @@ def test_query_counts_are_flat_in_the_number_of_lines(
     # the room as before (10) + the quote and its lines
     with django_assert_num_queries(12):
         assert b"Approve $" in alice_client.get(f"/video/{done.pk}/").content
-    with django_assert_num_queries(13):  # the dashboard's 12 + the quotes card (one query)
+    with django_assert_num_queries(14):  # the dashboard's 13 (credit packs included) + the quotes card
         assert b"Review and answer" in alice_client.get("/customer/dashboard/").content
 
 

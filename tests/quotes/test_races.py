@@ -6,6 +6,7 @@ from functools import partial
 import pytest
 
 from autodoctor.errors import DomainError
+from billing.models import EarningEntry
 from quotes.models import QuoteStatus, RepairQuote
 from quotes.services import quote_approve, quote_decline
 from sessions_app.models import SessionEvent
@@ -33,6 +34,10 @@ def test_ten_concurrent_approves_record_one_approval(on_postgres, alice, mike):
     assert results == ["approved"] * 10, results
     assert events(SessionEventType.QUOTE_APPROVED) == 1
     assert RepairQuote.objects.get().status == QuoteStatus.APPROVED
+    # ...and the referring mechanic's 5% bonus exactly once (issue 13)
+    bonus = EarningEntry.objects.get(kind=EarningEntry.Kind.QUOTE_BONUS)
+    assert (bonus.mechanic_id, bonus.quote_id) == (mike.pk, quote.pk)
+    assert bonus.amount_cents == quote.total_cents * 5 // 100
 
 
 def test_ten_concurrent_approves_through_the_api(on_postgres, alice, mike):

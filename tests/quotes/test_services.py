@@ -216,3 +216,21 @@ def test_migrate_installs_the_hourly_sweep_and_its_task_expires(done, clock):
     send_quote(done, days=1)
     clock.advance(days=2)
     assert expire_due_quotes() == 1
+
+
+def test_approving_records_the_referring_mechanics_bonus_once_and_declining_none(alice, mike):
+    """Issue 13: 5% of the approved total to the mechanic who sent the quote, exactly once."""
+    from billing.models import EarningEntry
+    from quotes.services import quote_approve, quote_decline
+    from tests.quotes.helpers import completed_session, send_quote
+
+    approved = send_quote(completed_session(alice, mike))
+    quote_approve(quote=approved, user=alice.user)
+    quote_approve(quote=approved, user=alice.user)  # a repeat is a no-op
+    bonuses = EarningEntry.objects.filter(kind=EarningEntry.Kind.QUOTE_BONUS)
+    assert [(b.quote_id, b.mechanic_id, b.amount_cents) for b in bonuses] == [
+        (approved.pk, mike.pk, approved.total_cents * 5 // 100)
+    ]
+    declined = send_quote(completed_session(alice, mike))
+    quote_decline(quote=declined, user=alice.user)
+    assert not EarningEntry.objects.filter(quote_id=declined.pk).exists()
