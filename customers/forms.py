@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing.stripe_client import stripe_configured
 from customers.models import PayWith
-from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
+from autodoctor.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
 from sessions_app.models import Plan
 
 from .services.vin import vin_check

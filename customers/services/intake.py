@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from autodoctor.ratelimit import rate_limit_check
 from customers.models import Customer, Intake, IntakeAttachment
-from customers.uploads import CheckedUpload
+from autodoctor.uploads import CheckedUpload
 from sessions_app.models import Plan, Session
 from sessions_app.wording import active_session_refusal
 

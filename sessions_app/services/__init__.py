@@ -4,6 +4,7 @@ from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
+from .room import attachment_add, presence_update, sessions_flag_absent
 from .lifecycle import (
     session_accept,
     session_cancel,
@@ -17,6 +18,9 @@ from .lifecycle import (
 )
 
 __all__ = [
+    "attachment_add",
+    "presence_update",
+    "sessions_flag_absent",
     "session_accept",
     "session_cancel",
     "session_complete",
