@@ -14,8 +14,8 @@ from customers.models import IntakeAttachment, PayWith
 
 from .forms import CompleteForm, MessageForm, RatingForm
 from .models import Rating, Session, SessionAttachment, SessionMessage, SessionParticipant
+from .presence import Presence, presence_of
 from .selectors import session_version, user_can_view_session
-from .services.room import Presence, presence_of
 from .status_view import CustomerEnd, StatusFlags, customer_end
 from .transitions import TRANSITIONS, SessionStatus, SessionType, actions_from
 
@@ -208,16 +208,28 @@ class PersonPresence:
 def room_presence(*, session: Session, user: User) -> list[PersonPresence]:
     """Where the other side is (both sides, for staff): one query on the participant rows."""
     role = room_role(session=session, user=user)
-    rows = {p.role: p for p in SessionParticipant.objects.filter(session_id=session.pk).exclude(user_id=user.pk)}
+    rows = {
+        p.role: p for p in SessionParticipant.objects.filter(session_id=session.pk).exclude(user_id=user.pk)
+    }
     people = []
     if role != "mechanic" and session.mechanic is not None:
         row = rows.get(SessionParticipant.Role.MECHANIC)
-        who = f"Your mechanic {session.mechanic.display_name}" if role == "customer" else session.mechanic.display_name
-        people.append(PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None)))
+        who = (
+            f"Your mechanic {session.mechanic.display_name}"
+            if role == "customer"
+            else session.mechanic.display_name
+        )
+        people.append(
+            PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None))
+        )
     if role != "customer":
         row = rows.get(SessionParticipant.Role.CUSTOMER)
-        who = f"The customer {session.customer.full_name}" if role == "mechanic" else session.customer.full_name
-        people.append(PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None)))
+        who = (
+            f"The customer {session.customer.full_name}" if role == "mechanic" else session.customer.full_name
+        )
+        people.append(
+            PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None))
+        )
     return people
 
 

@@ -5,7 +5,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from .models import Session
-from .services.room import ABSENCE_AFTER
+from .presence import ABSENCE_AFTER
 from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
 
 

@@ -15,7 +15,9 @@ urlpatterns = [
     path("sessions/<int:session_id>/messages/", views.room_messages, name="room_messages"),
     path("sessions/<int:session_id>/attachments/", views.room_attachments, name="room_attachments"),
     path("sessions/<int:session_id>/presence/", views.room_presence_update, name="room_presence"),
-    path("sessions/attachments/<int:attachment_id>/", views.room_attachment_file, name="room_attachment_file"),
+    path(
+        "sessions/attachments/<int:attachment_id>/", views.room_attachment_file, name="room_attachment_file"
+    ),
     path(
         "sessions/attachments/<int:attachment_id>/thumbnail/",
         views.room_attachment_thumbnail,

@@ -133,7 +133,9 @@ def _refusal(request: RoomRequest, session: Session, code: str, detail: str, sta
     if _wants_json(request):
         return JsonResponse({"error": code, "detail": detail}, status=status)
     if request.htmx:
-        return trigger_client_event(HttpResponse(status=status), "toast", {"message": detail, "level": "error"})
+        return trigger_client_event(
+            HttpResponse(status=status), "toast", {"message": detail, "level": "error"}
+        )
     messages.error(request, detail)
     return redirect(session.get_absolute_url() + "#chat")
 

@@ -4,7 +4,6 @@ from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
-from .room import attachment_add, presence_update, sessions_flag_absent
 from .lifecycle import (
     session_accept,
     session_cancel,
@@ -16,6 +15,7 @@ from .lifecycle import (
     session_release,
     session_start,
 )
+from .room import attachment_add, presence_update, sessions_flag_absent
 
 __all__ = [
     "attachment_add",

@@ -1,7 +1,6 @@
 """The room beyond the chat's words: photos and clips shared in it, who is in it, and the sweep that
 flags a live session nobody is in. None of these changes a session's status."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,14 +15,11 @@ from autodoctor.uploads import CheckedUpload, thumbnail_make
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionAttachment, SessionEvent, SessionMessage, SessionParticipant
 from sessions_app.notifications import notify_mechanic_absence_after_commit
+from sessions_app.presence import ABSENCE_AFTER, PRESENCE_TIMEOUT
+from sessions_app.selectors import sessions_absent
 from sessions_app.transitions import ACTIVE_STATUSES, WORKING_STATUSES, SessionEventType, SessionStatus
 
 from .conversation import _lock
-
-# A heartbeat every 25 s (static/js/room.js); after this long without one the person is gone.
-PRESENCE_TIMEOUT = timedelta(seconds=70)
-# A live session nobody has been in for this long is flagged to its mechanic (and staff).
-ABSENCE_AFTER = timedelta(minutes=10)
 
 
 def _participant_role(session: Session, user: User) -> str | None:
@@ -61,8 +57,10 @@ def attachment_add(
                 "invalid_transition",
                 "Photos and clips can be shared only while the session is waiting or live.",
             )
-        kind = "snapshot" if source == SessionAttachment.Source.SNAPSHOT else (
-            "photo" if upload.content_type.startswith("image/") else "video"
+        kind = (
+            "snapshot"
+            if source == SessionAttachment.Source.SNAPSHOT
+            else ("photo" if upload.content_type.startswith("image/") else "video")
         )
         message = SessionMessage.objects.create(
             session=locked, sender=uploader, body=f"Shared a {kind}: {upload.original_name}"[:4000]
@@ -90,40 +88,6 @@ def attachment_add(
 
 
 # --- presence --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Presence:
-    """Where the other person is, in words: "in the room", "left 3 min ago", "not joined yet"."""
-
-    state: str  # in | left | none
-    since: datetime | None  # last seen (in) or left (left)
-
-    @property
-    def text(self) -> str:
-        if self.state == "in":
-            return "in the room"
-        if self.state == "none" or self.since is None:
-            return "not joined yet"
-        minutes = int((timezone.now() - self.since).total_seconds() // 60)
-        if minutes < 1:
-            return "left just now"
-        if minutes < 60:
-            return f"left {minutes} min ago"
-        hours = minutes // 60
-        return f"left {hours} h ago" if hours < 24 else "left over a day ago"
-
-
-def presence_of(
-    last_seen_at: datetime | None, left_at: datetime | None, *, now: datetime | None = None
-) -> Presence:
-    """In the room: joined (seen) and not left since, with a heartbeat within PRESENCE_TIMEOUT."""
-    now = now or timezone.now()
-    if last_seen_at is None:
-        return Presence("none", None)
-    if left_at is None and now - last_seen_at <= PRESENCE_TIMEOUT:
-        return Presence("in", last_seen_at)
-    return Presence("left", left_at if left_at is not None else last_seen_at)
 
 
 def presence_update(*, session: Session, user: User, state: str) -> SessionParticipant | None:
@@ -167,7 +131,11 @@ def presence_update(*, session: Session, user: User, state: str) -> SessionParti
             participant.save(update_fields=["left_at", "last_seen_at"])
             event_record(session=locked, type=SessionEventType.LEFT, actor=user, data={"role": role})
             return participant
-        stale = was_in and participant.last_seen_at is not None and now - participant.last_seen_at > PRESENCE_TIMEOUT
+        stale = (
+            was_in
+            and participant.last_seen_at is not None
+            and now - participant.last_seen_at > PRESENCE_TIMEOUT
+        )
         participant.left_at = None
         participant.last_seen_at = now
         participant.save(update_fields=["left_at", "last_seen_at"])
@@ -185,12 +153,7 @@ def sessions_flag_absent(*, now: datetime | None = None) -> int:
     presence) and an email to its mechanic after commit. Returns how many were flagged."""
     now = now or timezone.now()
     cutoff = now - ABSENCE_AFTER
-    candidates = (
-        Session.objects.filter(status=SessionStatus.LIVE, started_at__lte=cutoff)
-        .annotate(seen=Max("participants__last_seen_at"))
-        .exclude(seen__gt=cutoff)
-        .values_list("id", flat=True)
-    )
+    candidates = sessions_absent(now=now).values_list("id", flat=True)
     flagged = 0
     for session_id in list(candidates):
         if _flag_absent(session_id, now=now, cutoff=cutoff):
@@ -219,7 +182,10 @@ def _flag_absent(session_id: int, *, now: datetime, cutoff: datetime) -> bool:
             session=locked,
             type=SessionEventType.ABSENCE_FLAGGED,
             actor=None,
-            data={"absent_since": absent_since.isoformat(), "minutes": int((now - absent_since).total_seconds() // 60)},
+            data={
+                "absent_since": absent_since.isoformat(),
+                "minutes": int((now - absent_since).total_seconds() // 60),
+            },
         )
         notify_mechanic_absence_after_commit(locked.pk)
         return True
