@@ -101,7 +101,7 @@ def sessions_absent(*, now: datetime | None = None) -> QuerySet[Session]:
     return (
         Session.objects.filter(status=SessionStatus.LIVE, started_at__lte=cutoff)
         .annotate(room_seen_at=Max("participants__last_seen_at"))
-        .exclude(room_seen_at__gt=cutoff)
+        .filter(Q(room_seen_at__isnull=True) | Q(room_seen_at__lte=cutoff))
     )
 
 
