@@ -127,7 +127,7 @@ def _has_marker(data: bytes) -> bool:
 THUMBNAIL_SIZE = (320, 320)
 
 
-def thumbnail_make(upload: UploadedFile | io.BufferedIOBase, content_type: str) -> ContentFile | None:
+def thumbnail_make(upload: UploadedFile, content_type: str) -> ContentFile | None:
     """A JPEG of at most THUMBNAIL_SIZE for an image Pillow can read; None for videos and HEIC
     (the page shows a "video" or "photo" tile instead)."""
     if content_type not in DECODABLE:

@@ -66,13 +66,16 @@ def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpR
 @no_store  # a live poll: never stored by a browser or proxy
 @login_required
 def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
-    """The status panel's poll (?v=<session version>)."""
+    """The status panel's poll (?v=<session version>&s=<status>)."""
     session = viewable_session(request, session_id)
     if request.GET.get("v") == str(session_version(session_id=session.pk)):
         return HttpResponse(status=204)
     room = room_state(session=session, user=request.user, with_intake=False)  # the panel has no intake
+    # The composer is swapped in too only when the status moved (?s=<status the page has>): events
+    # that change no status (joined, left, a photo shared) must not wipe a message being typed.
+    oob = request.GET.get("s") != session.status
     response = render(
-        request, "sessions_app/room.html#status", {"room": room, "session": session, "oob": True}
+        request, "sessions_app/room.html#status", {"room": room, "session": session, "oob": oob}
     )
     if room.is_over:
         response.status_code = STOP_POLLING

@@ -101,10 +101,13 @@
   window.addEventListener("pagehide", function () { presence("leave"); });
   window.addEventListener("pageshow", function (e) { if (e.persisted) presence("join"); });
   body.addEventListener("live-state", function (e) { if (e.detail && e.detail.open) presence("beat"); });
-  // A JOINED/LEFT event (or any change) of the session: ask where the other side is now.
-  body.addEventListener("session-changed", function () {
+  // A JOINED/LEFT event (or any change) of the session moves its version, so the status panel is
+  // swapped in anew (by a hint or by its poll): ask where the other side is now.
+  body.addEventListener("htmx:afterSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (!target || target.id !== "room-status") return;
     clearTimeout(changedTimer);
-    changedTimer = setTimeout(function () { presence("beat"); }, 300);
+    changedTimer = setTimeout(function () { presence("beat"); }, 200);
   });
 
   // --- photos and clips -----------------------------------------------------------------------

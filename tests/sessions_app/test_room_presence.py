@@ -216,3 +216,17 @@ def test_recorded_duration_comes_from_the_clock(accepted, clock):
     session.refresh_from_db()
     assert session.ended_at - session.started_at == timedelta(minutes=17, seconds=5)
     assert session.duration_minutes == 18  # started → ended, rounded up to the minute
+
+
+def test_a_join_refreshes_the_status_panel_but_never_the_composer(accepted):
+    """Events that move no status (joined, left, a photo) must not wipe a message being typed."""
+    from sessions_app.selectors import session_version
+
+    session, customer, mechanic = accepted
+    version = session_version(session_id=session.pk)
+    mechanic.post(presence_url(session), {"state": "join"})
+    response = customer.get(f"/sessions/{session.pk}/status/", {"v": version, "s": "waiting"})
+    assert response.status_code == 200 and b'id="chat-composer"' not in response.content
+    session_start(session=session, mechanic=session.mechanic)
+    response = customer.get(f"/sessions/{session.pk}/status/", {"v": version, "s": "waiting"})
+    assert b'id="chat-composer" hx-swap-oob="true"' in response.content  # the status moved
