@@ -61,7 +61,7 @@
       el.classList.toggle("ending", left >= 0 && left <= FIVE_MINUTES);
       el.classList.toggle("overtime", left < 0);
       if (left >= 0 && left <= FIVE_MINUTES) {
-        notice("five", "5 minutes left in this session (" + mmss(left) + ").");
+        notice("five", "5 minutes left in this session.");
       } else if (left < 0) {
         notice("over", "The plan's time is up. The session continues in overtime until the mechanic completes it.");
       }

@@ -47,8 +47,13 @@ def test_photo_reaches_the_mechanic_and_a_polyglot_is_refused(
     mechanic.goto(room)
 
     attach = customer.get_by_label("Attach photo or video")
-    expect(attach).to_have_attribute("accept", "image/jpeg,image/png,image/apng,image/gif,image/webp,image/heic,video/mp4,video/quicktime,video/webm,.heic,.mov")
-    attach.set_input_files(files=[{"name": "engine-bay.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}])
+    expect(attach).to_have_attribute(
+        "accept",
+        "image/jpeg,image/png,image/apng,image/gif,image/webp,image/heic,video/mp4,video/quicktime,video/webm,.heic,.mov",
+    )
+    attach.set_input_files(
+        files=[{"name": "engine-bay.jpg", "mimeType": "image/jpeg", "buffer": photo_bytes()}]
+    )
     expect(customer.locator("#attach-status")).to_have_text("Sent.", timeout=WAIT)
     thumb = mechanic.get_by_role("img", name="Photo: engine-bay.jpg")
     expect(thumb).to_be_visible(timeout=WAIT)  # no reload: the chat poll brought the line
@@ -61,7 +66,9 @@ def test_photo_reaches_the_mechanic_and_a_polyglot_is_refused(
     assert SessionAttachment.objects.count() == 1
 
     polyglot = photo_bytes() + b"<script>alert(document.cookie)</script>"
-    attach.set_input_files(files=[{"name": "totally-a-photo.jpg", "mimeType": "image/jpeg", "buffer": polyglot}])
+    attach.set_input_files(
+        files=[{"name": "totally-a-photo.jpg", "mimeType": "image/jpeg", "buffer": polyglot}]
+    )
     expect(customer.locator("#attach-error")).to_contain_text(
         "“totally-a-photo.jpg” looks like a photo or video but also carries something else", timeout=WAIT
     )
@@ -93,7 +100,9 @@ def test_presence_in_the_room_and_left(transactional_db, live_server, new_page, 
 
     mechanic = signed_in_page(new_page, live_server, mike.user, viewport=DESKTOP)
     mechanic.goto(room)
-    expect(mechanic.locator("#presence")).to_contain_text("The customer Alice Driver: in the room", timeout=WAIT)
+    expect(mechanic.locator("#presence")).to_contain_text(
+        "The customer Alice Driver: in the room", timeout=WAIT
+    )
     expect(presence).to_contain_text("Your mechanic Mike: in the room", timeout=WAIT)
     customer.screenshot(path=str(artifacts_dir / "room-presence-desktop.png"), full_page=True)
 

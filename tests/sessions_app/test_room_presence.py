@@ -230,3 +230,17 @@ def test_a_join_refreshes_the_status_panel_but_never_the_composer(accepted):
     session_start(session=session, mechanic=session.mechanic)
     response = customer.get(f"/sessions/{session.pk}/status/", {"v": version, "s": "waiting"})
     assert b'id="chat-composer" hx-swap-oob="true"' in response.content  # the status moved
+
+
+def test_the_cron_command_runs_the_same_sweep(accepted, clock):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    session, _, _ = accepted
+    session_start(session=session, mechanic=session.mechanic)
+    clock.advance(minutes=11)
+    out = StringIO()
+    call_command("flag_absent_sessions", stdout=out)
+    assert "flagged 1 session(s)" in out.getvalue()
+    assert events(session, E.ABSENCE_FLAGGED) == [E.ABSENCE_FLAGGED]
