@@ -10,6 +10,8 @@ import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404
 from PIL import Image, UnidentifiedImageError
 
 MAX_ATTACHMENTS = 5
@@ -160,3 +162,22 @@ def uploads_check(uploads: list[UploadedFile]) -> tuple[list[CheckedUpload], lis
         except UploadRejected as exc:
             errors.append(str(exc))
     return accepted, errors
+
+
+def private_file_response(
+    stored: FieldFile, *, content_type: str, inline: bool, filename: str
+) -> FileResponse:
+    """Serve an uploaded file after the caller checked who is asking: inline (photos) or as a
+    download (videos), never sniffed by the browser, sandboxed if opened on its own, cached
+    only by that browser. 404 when the file is missing."""
+    if not stored:
+        raise Http404
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, content_type=content_type, as_attachment=not inline, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -20,7 +20,8 @@ urlpatterns = [
     ),
     path(
         "sessions/attachments/<int:attachment_id>/thumbnail/",
-        views.room_attachment_thumbnail,
+        views.room_attachment_file,
+        {"thumbnail": True},
         name="room_attachment_thumbnail",
     ),
     path("sessions/<int:session_id>/start/", views.room_start, name="room_start"),

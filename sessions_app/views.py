@@ -20,6 +20,7 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import mechanic_of
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from autodoctor.uploads import private_file_response
 from mechanics.models import Mechanic
 
 from .access import viewable_session
@@ -191,43 +192,25 @@ def _attachment_json(attachment: SessionAttachment) -> dict[str, object]:
     }
 
 
-def _serve(attachment: SessionAttachment, *, thumbnail: bool) -> FileResponse:
-    stored = attachment.thumbnail if thumbnail else attachment.file
-    if not stored:
+@require_GET
+@login_required
+def room_attachment_file(request: RoomRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
+    """A shared photo (inline) or clip (download), or its thumbnail, for the session's two people
+    and staff only (404 for anyone else)."""
+    attachment = attachment_for_viewer(user=request.user, attachment_id=attachment_id)
+    if attachment is None:
         raise Http404
-    try:
-        handle = stored.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type="image/jpeg" if thumbnail else attachment.content_type,
-        as_attachment=not (thumbnail or attachment.is_image),
-        filename=attachment.original_name if not thumbnail else f"{attachment.original_name}.jpg",
+    if thumbnail:
+        name = f"{attachment.original_name}.jpg"
+        return private_file_response(
+            attachment.thumbnail, content_type="image/jpeg", inline=True, filename=name
+        )
+    return private_file_response(
+        attachment.file,
+        content_type=attachment.content_type,
+        inline=attachment.is_image,
+        filename=attachment.original_name,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-@require_GET
-@login_required
-def room_attachment_file(request: RoomRequest, attachment_id: int) -> FileResponse:
-    """A shared photo (inline) or clip (download), for the session's participants and staff only."""
-    attachment = attachment_for_viewer(user=request.user, attachment_id=attachment_id)
-    if attachment is None:
-        raise Http404
-    return _serve(attachment, thumbnail=False)
-
-
-@require_GET
-@login_required
-def room_attachment_thumbnail(request: RoomRequest, attachment_id: int) -> FileResponse:
-    attachment = attachment_for_viewer(user=request.user, attachment_id=attachment_id)
-    if attachment is None:
-        raise Http404
-    return _serve(attachment, thumbnail=True)
 
 
 @require_POST
