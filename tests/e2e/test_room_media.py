@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from sessions_app.models import Session, SessionAttachment
 from sessions_app.services import session_accept, session_start
 from tests.e2e.customer_steps import WAIT, signed_in_page
+from tests.e2e.test_accessibility import violations
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -82,6 +83,7 @@ def test_photo_reaches_the_mechanic_and_a_polyglot_is_refused(
     focused = customer.evaluate("document.activeElement && document.activeElement.id")
     assert focused == "attach-file"
 
+    assert violations(customer) == [] and violations(mechanic) == []  # tiles, error, attach control
     customer.screenshot(path=str(artifacts_dir / "room-attachment-desktop.png"), full_page=True)
     mechanic.screenshot(path=str(artifacts_dir / "room-attachment-mechanic-desktop.png"), full_page=True)
     phone = signed_in_page(new_page, live_server, mike.user, **PHONE)
