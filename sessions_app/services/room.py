@@ -57,22 +57,16 @@ def attachment_add(
                 "invalid_transition",
                 "Photos and clips can be shared only while the session is waiting or live.",
             )
-        kind = (
-            "snapshot"
-            if source == SessionAttachment.Source.SNAPSHOT
-            else ("photo" if upload.content_type.startswith("image/") else "video")
-        )
-        message = SessionMessage.objects.create(
-            session=locked, sender=uploader, body=f"Shared a {kind}: {upload.original_name}"[:4000]
-        )
         attachment = SessionAttachment(
             session=locked,
-            message=message,
             uploader=uploader,
             original_name=upload.original_name,
             content_type=upload.content_type,
             size=upload.file.size or 0,
             source=source,
+        )
+        attachment.message = SessionMessage.objects.create(
+            session=locked, sender=uploader, body=f"Shared a {attachment.kind}: {upload.original_name}"
         )
         attachment.file.save(upload.storage_name(), upload.file, save=False)
         if thumbnail is not None:
