@@ -17,7 +17,7 @@ from sessions_app.models import Session, SessionAttachment, SessionEvent, Sessio
 from sessions_app.notifications import notify_mechanic_absence_after_commit
 from sessions_app.presence import ABSENCE_AFTER, PRESENCE_TIMEOUT
 from sessions_app.selectors import sessions_absent
-from sessions_app.transitions import ACTIVE_STATUSES, WORKING_STATUSES, SessionEventType, SessionStatus
+from sessions_app.transitions import WORKING_STATUSES, SessionEventType, SessionStatus
 
 from .conversation import _lock
 
@@ -90,7 +90,9 @@ def presence_update(*, session: Session, user: User, state: str) -> SessionParti
     A heartbeat of someone already in the room is one UPDATE and no event. Otherwise the
     participant row is locked and JOINED or LEFT is recorded only when the person actually moves
     in or out (a second leave, or a join of someone in, records nothing). Staff watching a room
-    are not participants: None. A session that is over records nothing: None."""
+    are not participants: None. Presence counts only while the session is waiting or live (a
+    pending request's room has nobody to meet, and its events would churn the shared queue): None
+    otherwise, nothing written."""
     if state not in ("join", "beat", "leave"):
         raise DomainError("invalid_input", "Presence is join, beat or leave.", field="state")
     now = timezone.now()
@@ -100,7 +102,7 @@ def presence_update(*, session: Session, user: User, state: str) -> SessionParti
             user_id=user.pk,
             left_at__isnull=True,
             last_seen_at__gte=now - PRESENCE_TIMEOUT,
-            session__status__in=ACTIVE_STATUSES,
+            session__status__in=WORKING_STATUSES,
         ).update(last_seen_at=now)
         if fresh:
             return None
@@ -111,8 +113,8 @@ def presence_update(*, session: Session, user: User, state: str) -> SessionParti
             if user.is_staff:
                 return None
             raise DomainError("not_found", "That session does not exist.")
-        if locked.status not in ACTIVE_STATUSES:
-            return None
+        if locked.status not in WORKING_STATUSES:
+            return None  # before a mechanic accepts there is nobody to meet; once over, no one stays
         participant, _created = SessionParticipant.objects.select_for_update().get_or_create(
             session=locked, user=user, defaults={"role": role}
         )

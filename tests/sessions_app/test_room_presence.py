@@ -244,3 +244,13 @@ def test_the_cron_command_runs_the_same_sweep(accepted, clock):
     call_command("flag_absent_sessions", stdout=out)
     assert "flagged 1 session(s)" in out.getvalue()
     assert events(session, E.ABSENCE_FLAGGED) == [E.ABSENCE_FLAGGED]
+
+
+def test_a_pending_request_records_no_presence():
+    """Before a mechanic accepts there is nobody to meet, and JOINED events of a pending session
+    would move the shared queue's version for every mechanic."""
+    alice = make_customer("alice")
+    session = make_session(alice)
+    response = client_for(alice.user).post(presence_url(session), {"state": "join"})
+    assert response.status_code == 200
+    assert not events(session, E.JOINED) and SessionParticipant.objects.get().last_seen_at is None
