@@ -138,6 +138,7 @@ def thumbnail_make(upload: UploadedFile, content_type: str) -> ContentFile | Non
     try:
         with Image.open(upload) as image:
             image.seek(0)  # the first frame of an animation
+            image.draft("RGB", THUMBNAIL_SIZE)  # a JPEG decodes at 1/2-1/8 scale: ~10x faster
             still = image.convert("RGB")
             still.thumbnail(THUMBNAIL_SIZE)
             out = io.BytesIO()
