@@ -302,7 +302,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         # diagnostics' PDF: WeasyPrint narrates every step at INFO
-        "weasyprint": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
     },
 }

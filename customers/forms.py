@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
+from autodoctor.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
 from billing.models import CreditPack
 from billing.stripe_client import stripe_configured
 from customers.models import PayWith
-from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
 from diagnostics.vin import vin_decode
 from sessions_app.models import Plan
 

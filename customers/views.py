@@ -17,6 +17,7 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import customer_of, customer_required
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from autodoctor.uploads import private_file_response
 from billing.selectors import credit_packs_for_sale
 from billing.services import credit_balance
 from billing.stripe_client import stripe_configured
@@ -338,17 +339,9 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> FileRespons
     attachment = selectors.attachment_for_viewer(user=request.user, attachment_id=attachment_id)
     if attachment is None:
         raise Http404
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
+    return private_file_response(
+        attachment.file,
         content_type=attachment.content_type,
-        as_attachment=not attachment.is_image,
+        inline=attachment.is_image,
         filename=attachment.original_name,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response

@@ -23,6 +23,7 @@ from mechanics.models import Mechanic
 from sessions_app.forms import SUMMARY_MAX
 from sessions_app.live import panel_token, panel_token_claims, pulse_token, recent_state_version
 from sessions_app.models import Session, SessionAssignment
+from sessions_app.presence import Presence, absent_since, presence_of
 from sessions_app.selectors import active_sessions_for_mechanic, session_history
 from sessions_app.transitions import TRANSITIONS, WORKING_STATUSES, SessionStatus, actions_from
 from sessions_app.wording import lock_message
@@ -127,6 +128,24 @@ class WorkCard:
     @property
     def is_live(self) -> bool:
         return self.session.status == SessionStatus.LIVE
+
+    @property
+    def customer_presence(self) -> Presence:
+        """Whether the customer is in the room (annotated by active_sessions_for_mechanic)."""
+        return presence_of(
+            getattr(self.session, "customer_seen_at", None), getattr(self.session, "customer_left_at", None)
+        )
+
+    @property
+    def absent_since(self) -> datetime | None:
+        """A live session nobody has been in for 10 minutes: when the room was last occupied."""
+        if not self.is_live:
+            return None
+        seen = [
+            getattr(self.session, "customer_seen_at", None),
+            getattr(self.session, "mechanic_seen_at", None),
+        ]
+        return absent_since(started_at=self.session.started_at, seen=seen)
 
 
 def work_card(session: Session) -> WorkCard:

@@ -15,7 +15,17 @@ from django.shortcuts import render
 from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
 
-from .models import Plan, Rating, Session, SessionAssignment, SessionEvent, SessionMessage, SessionParticipant
+from .models import (
+    Plan,
+    Rating,
+    Session,
+    SessionAssignment,
+    SessionAttachment,
+    SessionEvent,
+    SessionMessage,
+    SessionParticipant,
+)
+from .selectors import sessions_absent
 from .services import session_cancel, session_expire, session_refund, session_release
 from .transitions import TRANSITIONS, can
 
@@ -49,7 +59,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class ParticipantInline(ReadOnlyInline):
     model = SessionParticipant
-    fields = ("user", "role", "joined_at", "left_at")
+    fields = ("user", "role", "joined_at", "last_seen_at", "left_at")
     readonly_fields = fields
 
 
@@ -114,6 +124,23 @@ def _staff_action(action: str) -> ActionFunc:
 
     apply.__name__ = f"{action}_sessions"
     return apply
+
+
+class RoomPresenceFilter(admin.SimpleListFilter):
+    """Staff see the live sessions nobody has been in for 10 minutes (the absence sweep's rule)."""
+
+    title = "room presence"
+    parameter_name = "room"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: "admin.ModelAdmin[Session]"
+    ) -> list[tuple[str, str]]:
+        return [("absent", "Live, nobody in the room for 10+ min")]
+
+    def queryset(self, request: HttpRequest, queryset: "QuerySet[Session]") -> "QuerySet[Session]":
+        if self.value() == "absent":
+            return queryset.filter(pk__in=sessions_absent().values("pk"))
+        return queryset
 
 
 # --- issue 13: staff refund a completed session (full or partial, card or credits) -------------
@@ -193,7 +220,7 @@ class SessionAdmin(admin.ModelAdmin):
         "urgent",
         "created_at",
     )
-    list_filter = ("status", "type", "payment_method", "urgent", "plan", "created_at")
+    list_filter = ("status", RoomPresenceFilter, "type", "payment_method", "urgent", "plan", "created_at")
     search_fields = (
         "id",
         "customer__full_name",
@@ -265,6 +292,25 @@ class SessionMessageAdmin(admin.ModelAdmin):
     search_fields = ("session__id", "sender__username", "body")
     list_select_related = ("session", "sender")
     readonly_fields = ("session", "sender", "created_at")
+
+
+@admin.register(SessionAttachment)
+class SessionAttachmentAdmin(ReadOnlyAdmin):
+    """Photos and clips shared in rooms; the file opens through the room's checking view."""
+
+    list_display = (
+        "id",
+        "session",
+        "uploader",
+        "original_name",
+        "content_type",
+        "size",
+        "source",
+        "created_at",
+    )
+    list_filter = ("source", "content_type", "created_at")
+    list_select_related = ("session", "uploader")
+    search_fields = ("session__id", "original_name", "uploader__username")
 
 
 @admin.register(Rating)

@@ -5,7 +5,9 @@ Limits come from the models where a column has one; the summary's is ours (a Tex
 
 from django import forms
 
-from .models import Rating, SessionMessage
+from autodoctor.uploads import ACCEPT_ATTRIBUTE, CheckedUpload, UploadRejected, upload_check
+
+from .models import Rating, SessionAttachment, SessionMessage
 
 SUMMARY_MAX = 5000
 MESSAGE_MAX: int = SessionMessage._meta.get_field("body").max_length or 4000
@@ -49,6 +51,37 @@ class RatingForm(forms.Form):
         max_length=COMMENT_MAX,
         label="Comment (optional)",
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class AttachmentForm(forms.Form):
+    """A photo or clip for the room's chat (or the call's snapshot), checked by its content."""
+
+    file = forms.FileField(
+        label="Attach a photo or video",
+        widget=forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        error_messages={"required": "Choose a photo or video first.", "empty": "That file is empty."},
+    )
+    source = forms.ChoiceField(
+        choices=SessionAttachment.Source.choices,
+        required=False,
+        error_messages={"invalid_choice": "Source is chat or snapshot."},
+    )
+
+    def clean_file(self) -> CheckedUpload:
+        try:
+            return upload_check(self.cleaned_data["file"])
+        except UploadRejected as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_source(self) -> str:
+        return self.cleaned_data.get("source") or SessionAttachment.Source.CHAT
+
+
+class PresenceForm(forms.Form):
+    state = forms.ChoiceField(
+        choices=[("join", "join"), ("beat", "beat"), ("leave", "leave")],
+        error_messages={"required": "Say join, beat or leave.", "invalid_choice": "Say join, beat or leave."},
     )
 
 

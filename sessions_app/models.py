@@ -144,6 +144,9 @@ class SessionParticipant(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices)
     joined_at = models.DateTimeField(auto_now_add=True)
+    # Presence in the room (sessions_app.services.presence): the last join or heartbeat, and when
+    # they last left (pagehide). In the room: seen recently and not left since.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -248,3 +251,48 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stars}★ for #{self.session_id}"
+
+
+class SessionAttachment(models.Model):
+    """A photo or clip shared in a room's chat (or the mechanic's snapshot of the video). It is
+    carried in the chat by its own message line, so the chat's `?after=<id>` polling covers it."""
+
+    class Source(models.TextChoices):
+        CHAT = "chat", "Chat"
+        SNAPSHOT = "snapshot", "Snapshot"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attachments")
+    message = models.OneToOneField(
+        SessionMessage, null=True, blank=True, on_delete=models.CASCADE, related_name="attachment"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_attachments"
+    )
+    # Random names under MEDIA_ROOT (autodoctor.uploads); served only by the room's checking view.
+    file = models.FileField(upload_to="session-attachments/%Y/%m/")
+    thumbnail = models.FileField(upload_to="session-thumbnails/%Y/%m/", blank=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CHAT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["session", "id"], name="attachment_session_id"),
+            models.Index(fields=["uploader", "-created_at"], name="attachment_uploader_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} in #{self.session_id}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    @property
+    def kind(self) -> str:
+        if self.source == self.Source.SNAPSHOT:
+            return "snapshot"
+        return "photo" if self.is_image else "video"

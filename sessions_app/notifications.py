@@ -15,3 +15,10 @@ def notify_customer_after_commit(session_id: int, kind: str) -> None:
     transaction.on_commit(
         partial(_enqueue, "sessions_app.tasks.send_customer_email", session_id, kind), robust=True
     )
+
+
+def notify_mechanic_absence_after_commit(session_id: int) -> None:
+    """Email the session's mechanic that nobody has been in its live room for a while."""
+    transaction.on_commit(
+        partial(_enqueue, "sessions_app.tasks.send_mechanic_absence_email", session_id), robust=True
+    )

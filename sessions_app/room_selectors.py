@@ -1,18 +1,21 @@
 """Reads for the session room: who is looking, what they may do, and the chat."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from django import forms
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
+from autodoctor.uploads import ACCEPT_ATTRIBUTE
 from customers.models import IntakeAttachment, PayWith
 
 from .forms import CompleteForm, MessageForm, RatingForm
-from .models import Rating, Session, SessionMessage
-from .selectors import session_version
+from .models import Rating, Session, SessionAttachment, SessionMessage, SessionParticipant
+from .presence import Presence, presence_of
+from .selectors import session_version, user_can_view_session
 from .status_view import CustomerEnd, StatusFlags, customer_end
 from .transitions import TRANSITIONS, SessionStatus, SessionType, actions_from
 
@@ -27,6 +30,7 @@ class ChatLine:
     author: str
     mine: bool
     role: str  # customer | mechanic | staff
+    attachment: SessionAttachment | None = None  # a shared photo or clip: the line shows its tile
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,40 @@ class Room(StatusFlags):
     def status(self) -> str:
         return self.session.status
 
+    @cached_property
+    def now(self) -> datetime:
+        return timezone.now()
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When the plan's time runs out: started_at plus the plan's minutes (the room's clock)."""
+        if self.session.started_at is None:
+            return None
+        return self.session.started_at + timedelta(minutes=self.session.plan.duration_minutes)
+
+    @property
+    def remaining_seconds(self) -> int | None:
+        """Seconds left (negative: overtime), as the page first shows it before room.js ticks."""
+        ends_at = self.ends_at
+        return None if ends_at is None else int((ends_at - self.now).total_seconds())
+
+    @property
+    def clock_text(self) -> str:
+        seconds = self.remaining_seconds
+        if seconds is None:
+            return ""
+        minutes, secs = divmod(abs(seconds), 60)
+        return f"{minutes}:{secs:02d} left" if seconds >= 0 else f"+{minutes}:{secs:02d} over"
+
+    @property
+    def attach_accept(self) -> str:
+        return ACCEPT_ATTRIBUTE
+
+    @property
+    def can_attach(self) -> bool:
+        """The customer and the mechanic share photos and clips while the session is waiting or live."""
+        return self.role in ("customer", "mechanic") and (self.is_waiting or self.is_live)
+
     @property
     def is_customer(self) -> bool:
         return self.role == "customer"
@@ -161,9 +199,55 @@ def room_state(*, session: Session, user: User, with_intake: bool = True) -> Roo
     )
 
 
+@dataclass(frozen=True)
+class PersonPresence:
+    who: str  # "Your mechanic Mike", "The customer Alice"
+    presence: Presence
+
+
+def room_presence(*, session: Session, user: User) -> list[PersonPresence]:
+    """Where the other side is (both sides, for staff): one query on the participant rows."""
+    role = room_role(session=session, user=user)
+    rows = {
+        p.role: p for p in SessionParticipant.objects.filter(session_id=session.pk).exclude(user_id=user.pk)
+    }
+    people = []
+    if role != "mechanic" and session.mechanic is not None:
+        row = rows.get(SessionParticipant.Role.MECHANIC)
+        who = (
+            f"Your mechanic {session.mechanic.display_name}"
+            if role == "customer"
+            else session.mechanic.display_name
+        )
+        people.append(
+            PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None))
+        )
+    if role != "customer":
+        row = rows.get(SessionParticipant.Role.CUSTOMER)
+        who = (
+            f"The customer {session.customer.full_name}" if role == "mechanic" else session.customer.full_name
+        )
+        people.append(
+            PersonPresence(who, presence_of(row.last_seen_at if row else None, row.left_at if row else None))
+        )
+    return people
+
+
+def attachment_for_viewer(*, user: User, attachment_id: int) -> SessionAttachment | None:
+    """A room attachment if `user` may see its session (customer, mechanic, staff); else None."""
+    attachment = (
+        SessionAttachment.objects.select_related("session__customer", "session__mechanic")
+        .filter(pk=attachment_id)
+        .first()
+    )
+    if attachment is None or not user_can_view_session(user=user, session=attachment.session):
+        return None
+    return attachment
+
+
 def chat_lines(*, session: Session, user: User, after: int = 0) -> list[ChatLine]:
     """Messages newer than `after` (all recent ones when 0), oldest first, labelled for `user`."""
-    qs = SessionMessage.objects.filter(session_id=session.pk).select_related("sender__mechanic")
+    qs = SessionMessage.objects.filter(session_id=session.pk).select_related("sender__mechanic", "attachment")
     if after:
         qs = qs.filter(id__gt=after).order_by("id")[:CHAT_HISTORY_LIMIT]
         messages = list(qs)
@@ -186,6 +270,7 @@ def chat_lines(*, session: Session, user: User, after: int = 0) -> list[ChatLine
                 author=author,
                 mine=message.sender_id == user.pk,
                 role=role,
+                attachment=getattr(message, "attachment", None),
             )
         )
     return lines

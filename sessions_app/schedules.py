@@ -4,6 +4,7 @@ SCHEDULES = {
     "expire-stale-sessions": ("sessions_app.tasks.expire_stale_sessions", 5),
     "release-idle-sessions": ("sessions_app.tasks.release_idle_sessions", 1),
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
+    "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
 }
 

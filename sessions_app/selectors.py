@@ -3,17 +3,18 @@
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Max, Model, Q, QuerySet
+from django.db.models import Max, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from autodoctor.access import customer_of, mechanic_of
 from customers.models import Customer
 from mechanics.models import Mechanic
-from sessions_app.models import Session, SessionAssignment, SessionEvent
+from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
+from sessions_app.presence import ABSENCE_AFTER
 from sessions_app.transitions import (
     FINAL_STATUSES,
     WORKING_STATUSES,
@@ -68,13 +69,39 @@ def queue_for_mechanic(*, mechanic: Mechanic) -> QuerySet[SessionAssignment]:
     )
 
 
+def _participant_column(role: str, column: str, *, of_mechanic: bool = False) -> Subquery:
+    rows = SessionParticipant.objects.filter(session=OuterRef("pk"), role=role)
+    if of_mechanic:
+        rows = rows.filter(user_id=OuterRef("mechanic__user_id"))
+    return Subquery(rows.values(column)[:1])
+
+
 def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
-    """The mechanic's waiting and live sessions, read from the sessions themselves."""
+    """The mechanic's waiting and live sessions, read from the sessions themselves, with the room's
+    presence (customer_seen_at, customer_left_at, mechanic_seen_at) in the same query."""
     return (
         Session.objects.working()
         .for_mechanic(mechanic)
         .select_related(*_SESSION_RELATED)
+        .annotate(
+            customer_seen_at=_participant_column(SessionParticipant.Role.CUSTOMER, "last_seen_at"),
+            customer_left_at=_participant_column(SessionParticipant.Role.CUSTOMER, "left_at"),
+            mechanic_seen_at=_participant_column(
+                SessionParticipant.Role.MECHANIC, "last_seen_at", of_mechanic=True
+            ),
+        )
         .order_by("status", "created_at")  # live before waiting: "live" < "waiting"
+    )
+
+
+def sessions_absent(*, now: datetime | None = None) -> QuerySet[Session]:
+    """Live sessions that started at least ABSENCE_AFTER ago and that nobody (customer or
+    mechanic) has been present in since: the absence sweep's candidates and staff's list filter."""
+    cutoff = (now or timezone.now()) - ABSENCE_AFTER
+    return (
+        Session.objects.filter(status=SessionStatus.LIVE, started_at__lte=cutoff)
+        .annotate(room_seen_at=Max("participants__last_seen_at"))
+        .filter(Q(room_seen_at__isnull=True) | Q(room_seen_at__lte=cutoff))
     )
 
 

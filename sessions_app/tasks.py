@@ -5,7 +5,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from .models import Session
-from .services import sessions_expire_stale, sessions_promote_due, sessions_release_idle
+from .presence import ABSENCE_AFTER
+from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
 
 
 def expire_stale_sessions() -> int:
@@ -18,6 +19,28 @@ def release_idle_sessions() -> int:
 
 def promote_due_sessions() -> int:
     return sessions_promote_due()
+
+
+def flag_absent_sessions() -> int:
+    return sessions_flag_absent()
+
+
+def send_mechanic_absence_email(session_id: int) -> bool:
+    """Tell the mechanic that nobody has been in their live session's room for 10 minutes."""
+    session = (
+        Session.objects.select_related("customer", "mechanic__user", "plan").filter(pk=session_id).first()
+    )
+    if session is None or session.mechanic is None or not session.mechanic.user.email:
+        return False
+    context = {"session": session, "minutes": int(ABSENCE_AFTER.total_seconds() // 60)}
+    subject = render_to_string("emails/session_absent_subject.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=render_to_string("emails/session_absent.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[session.mechanic.user.email],
+    )
+    return True
 
 
 def send_customer_email(session_id: int, kind: str) -> bool:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 from django_htmx.middleware import HtmxDetails
@@ -19,14 +20,23 @@ from django_htmx.middleware import HtmxDetails
 from autodoctor.access import mechanic_of
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
+from autodoctor.uploads import private_file_response
 from mechanics.models import Mechanic
 
 from .access import viewable_session
-from .forms import CompleteForm, MessageForm, RatingForm, first_error
-from .models import Session
-from .room_selectors import chat_lines, room_state
+from .forms import AttachmentForm, CompleteForm, MessageForm, PresenceForm, RatingForm, first_error
+from .models import Session, SessionAttachment
+from .room_selectors import attachment_for_viewer, chat_lines, room_presence, room_state
 from .selectors import session_version
-from .services import message_send, rating_create, session_complete, session_release, session_start
+from .services import (
+    attachment_add,
+    message_send,
+    presence_update,
+    rating_create,
+    session_complete,
+    session_release,
+    session_start,
+)
 from .transitions import ACTIVE_STATUSES
 
 STOP_POLLING = HttpResponseStopPolling.status_code
@@ -47,8 +57,9 @@ def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpR
         return redirect(session.get_absolute_url())
     room = room_state(session=session, user=request.user)
     lines = chat_lines(session=session, user=request.user)
+    presence = room_presence(session=session, user=request.user)
     # page_stream: the room's own stream (/live/session/<id>/) replaces the customer pages' one.
-    context = {"room": room, "session": session, "lines": lines, "page_stream": True}
+    context = {"room": room, "session": session, "lines": lines, "presence": presence, "page_stream": True}
     return render(request, "sessions_app/room.html", context)
 
 
@@ -56,13 +67,16 @@ def session_room(request: RoomRequest, session_id: int, room_type: str) -> HttpR
 @no_store  # a live poll: never stored by a browser or proxy
 @login_required
 def room_status(request: RoomRequest, session_id: int) -> HttpResponse:
-    """The status panel's poll (?v=<session version>)."""
+    """The status panel's poll (?v=<session version>&s=<status>)."""
     session = viewable_session(request, session_id)
     if request.GET.get("v") == str(session_version(session_id=session.pk)):
         return HttpResponse(status=204)
     room = room_state(session=session, user=request.user, with_intake=False)  # the panel has no intake
+    # The composer is swapped in too only when the status moved (?s=<status the page has>): events
+    # that change no status (joined, left, a photo shared) must not wipe a message being typed.
+    oob = request.GET.get("s") != session.status
     response = render(
-        request, "sessions_app/room.html#status", {"room": room, "session": session, "oob": True}
+        request, "sessions_app/room.html#status", {"room": room, "session": session, "oob": oob}
     )
     if room.is_over:
         response.status_code = STOP_POLLING
@@ -109,6 +123,116 @@ def _send_message(request: RoomRequest, session: Session) -> HttpResponse:
     if error:
         messages.error(request, error)
     return redirect(session.get_absolute_url() + "#chat")
+
+
+# --- photos and clips, presence --------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _refusal(request: RoomRequest, session: Session, code: str, detail: str, status: int) -> HttpResponse:
+    """A refused upload: JSON {"error","detail"} for scripts, a toast for htmx, a message otherwise."""
+    if _wants_json(request):
+        return JsonResponse({"error": code, "detail": detail}, status=status)
+    if request.htmx:
+        return trigger_client_event(
+            HttpResponse(status=status), "toast", {"message": detail, "level": "error"}
+        )
+    messages.error(request, detail)
+    return redirect(session.get_absolute_url() + "#chat")
+
+
+@require_POST
+@no_store
+@login_required
+def room_attachments(request: RoomRequest, session_id: int) -> HttpResponse:
+    """POST multipart `file` (and `source=snapshot` from the call's snapshot button): share a
+    photo or clip in the chat. 201 with JSON (Accept: application/json; room.js, the snapshot) or
+    with a chat-refresh trigger (htmx); a plain form post is redirected back to the room."""
+    session = viewable_session(request, session_id)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _refusal(request, session, "invalid_input", first_error(form), 400)
+    try:
+        attachment = attachment_add(
+            session=session,
+            uploader=request.user,
+            upload=form.cleaned_data["file"],
+            source=form.cleaned_data["source"],
+        )
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        response = _refusal(request, session, exc.code, exc.detail, exc.http_status)
+        if exc.retry_after:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if _wants_json(request):
+        return JsonResponse(_attachment_json(attachment), status=201)
+    if request.htmx:  # the chat poll fetches the new line (in order, never twice)
+        return trigger_client_event(HttpResponse(status=201), "chat-refresh")
+    return redirect(session.get_absolute_url() + "#chat")
+
+
+def _attachment_json(attachment: SessionAttachment) -> dict[str, object]:
+    return {
+        "id": attachment.pk,
+        "message_id": attachment.message_id,
+        "kind": attachment.kind,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "original_name": attachment.original_name,
+        "source": attachment.source,
+        "url": reverse("room_attachment_file", args=[attachment.pk]),
+        "thumbnail_url": reverse("room_attachment_thumbnail", args=[attachment.pk])
+        if attachment.thumbnail
+        else None,
+    }
+
+
+@require_GET
+@login_required
+def room_attachment_file(request: RoomRequest, attachment_id: int, thumbnail: bool = False) -> FileResponse:
+    """A shared photo (inline) or clip (download), or its thumbnail, for the session's two people
+    and staff only (404 for anyone else)."""
+    attachment = attachment_for_viewer(user=request.user, attachment_id=attachment_id)
+    if attachment is None:
+        raise Http404
+    if thumbnail:
+        name = f"{attachment.original_name}.jpg"
+        return private_file_response(
+            attachment.thumbnail, content_type="image/jpeg", inline=True, filename=name
+        )
+    return private_file_response(
+        attachment.file,
+        content_type=attachment.content_type,
+        inline=attachment.is_image,
+        filename=attachment.original_name,
+    )
+
+
+@require_POST
+@no_store
+@login_required
+def room_presence_update(request: RoomRequest, session_id: int) -> HttpResponse:
+    """POST state=join|beat|leave (room.js: page load, every 25 s, pagehide via sendBeacon).
+    Answers with where the other side is (the #presence partial)."""
+    session = viewable_session(request, session_id)
+    form = PresenceForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "invalid_input", "detail": first_error(form)}, status=400)
+    try:
+        presence_update(session=session, user=request.user, state=form.cleaned_data["state"])
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from exc
+        return JsonResponse(exc.as_dict(), status=exc.http_status)
+    if form.cleaned_data["state"] == "leave":
+        return HttpResponse(status=204)
+    presence = room_presence(session=session, user=request.user)
+    return render(request, "sessions_app/room.html#presence", {"presence": presence, "session": session})
 
 
 # --- actions: the mechanic's start / complete / release, the customer's rating ---------------

@@ -16,8 +16,12 @@ from .lifecycle import (
     session_start,
 )
 from .refunds import session_refund
+from .room import attachment_add, presence_update, sessions_flag_absent
 
 __all__ = [
+    "attachment_add",
+    "presence_update",
+    "sessions_flag_absent",
     "session_accept",
     "session_cancel",
     "session_complete",

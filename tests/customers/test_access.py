@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from autodoctor.uploads import upload_check
 from customers.models import IntakeAttachment
 from customers.services import IntakeDetails, intake_create
-from customers.uploads import upload_check
 from sessions_app.services import message_send, session_accept
 from tests.customers.uploadfiles import png
 from tests.factories import PASSWORD, make_customer, make_mechanic, open_assignment, plan

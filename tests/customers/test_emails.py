@@ -45,6 +45,14 @@ def test_release_tells_the_customer_they_keep_their_place(customer, outbox):
     assert "original place" in mail.outbox[0].body
 
 
+def completion_email():
+    """Completion sends the session-complete email, and (diagnostics) the report PDF separately."""
+    subjects = sorted(m.subject for m in mail.outbox)
+    (message,) = [m for m in mail.outbox if m.subject == "Auto Doctor: Your session is complete"]
+    assert len(mail.outbox) == 2 and any("report" in s.lower() for s in subjects), subjects
+    return message
+
+
 def test_completion_emails_the_summary(customer, outbox):
     session = make_session(customer)
     mech = make_mechanic("mike")
@@ -52,7 +60,7 @@ def test_completion_emails_the_summary(customer, outbox):
     session_start(session=session, mechanic=mech)
     with outbox():
         session_complete(session=session, mechanic=mech, summary="Replace the serpentine belt.")
-    (message,) = mail.outbox
+    message = completion_email()
     assert message.subject == "Auto Doctor: Your session is complete"
     assert "Replace the serpentine belt." in message.body
 
@@ -82,7 +90,7 @@ def test_the_words_come_from_the_email_templates_as_plain_text(customer, outbox)
     session_start(session=session, mechanic=mech)
     with outbox():
         session_complete(session=session, mechanic=mech, summary='Belt & pulley: "worn", replace <soon>.')
-    (message,) = mail.outbox
+    message = completion_email()
     assert message.body == (
         "Hello Alice Driver,\n\nYour session with Mike is complete.\n\n"
         'Summary:\nBelt & pulley: "worn", replace <soon>.\n\nAuto Doctor\n'

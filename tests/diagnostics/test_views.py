@@ -194,8 +194,9 @@ def test_the_report_has_the_whole_record(scene, django_assert_num_queries):
     client = scene.customer_client
     client.get(f"/sessions/{session.pk}/report/")
     # session + user, the session, its photos, the diagnosis, codes, findings; then the page's own:
-    # the role (mechanic? customer?) and the customer's banner (2); the repair quote, if any (1)
-    with django_assert_num_queries(12):
+    # the role (mechanic? customer?) and the customer's banner (2); the repair quote, if any (1);
+    # the photos and clips shared in the room (1)
+    with django_assert_num_queries(13):
         html = client.get(f"/sessions/{session.pk}/report/").content.decode()
     for text in (
         "Mercury",  # the VIN's facts

@@ -210,11 +210,12 @@ def test_query_counts_are_flat_in_the_number_of_lines(
     link = link_of(quote)
     with django_assert_num_queries(2):  # the quote with its people; its lines
         assert client.get(link).status_code == 200
-    # the diagnostics report's 7 (diagnostics.views.report) + the quote; its lines
-    with django_assert_num_queries(9):
+    # the diagnostics report's 7 (diagnostics.views.report), the room's attachments (1) + the
+    # quote; its lines
+    with django_assert_num_queries(10):
         assert b"Repair quote" in mike_client.get(f"/mechanic/sessions/{done.pk}/report/").content
-    # the room as before (10) + the quote and its lines
-    with django_assert_num_queries(12):
+    # the room as before (11, with its shared photos) + the quote and its lines
+    with django_assert_num_queries(13):
         assert b"Approve $" in alice_client.get(f"/video/{done.pk}/").content
     with django_assert_num_queries(14):  # the dashboard's 13 (credit packs included) + the quotes card
         assert b"Review and answer" in alice_client.get("/customer/dashboard/").content

@@ -101,7 +101,15 @@ def replay_status(session: Session) -> str:
 
 
 def event_types(session: Session) -> list[str]:
-    return list(SessionEvent.objects.filter(session=session).order_by("id").values_list("type", flat=True))
+    """The session's status and refund events in order (activity such as the emailed report is
+    left out)."""
+    from sessions_app.transitions import STATUS_EVENTS, SessionEventType
+
+    return list(
+        SessionEvent.objects.filter(session=session, type__in=(*STATUS_EVENTS, SessionEventType.REFUNDED))
+        .order_by("id")
+        .values_list("type", flat=True)
+    )
 
 
 _SENTENCE = re.compile(r"^[A-Z][^_{}<>]*[.!?]\)?$")
