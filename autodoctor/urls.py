@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("live/", include("sessions_app.live_urls")),
+    path("calls/", include("calls.urls")),
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
     path("", include("sessions_app.urls")),
