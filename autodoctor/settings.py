@@ -285,7 +285,9 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"ICE_SERVERS must be a JSON list of RTCIceServer objects: {exc}") from exc
 if not isinstance(ICE_SERVERS, list) or not all(isinstance(s, dict) and "urls" in s for s in ICE_SERVERS):
-    raise ImproperlyConfigured('ICE_SERVERS must be a JSON list like [{"urls": "stun:stun.example.com:3478"}].')
+    raise ImproperlyConfigured(
+        'ICE_SERVERS must be a JSON list like [{"urls": "stun:stun.example.com:3478"}].'
+    )
 TURN_SECRET = os.environ.get("TURN_SECRET", "")
 TURN_URLS = [u.strip() for u in os.environ.get("TURN_URLS", "").split(",") if u.strip()]
 TURN_TTL_SECONDS = int(os.environ.get("TURN_TTL_SECONDS", str(6 * 3600)))

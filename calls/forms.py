@@ -16,10 +16,11 @@ class SignalForm(forms.Form):
         regex=r"^[A-Za-z0-9_-]{8,64}$",
         error_messages={"invalid": "The call's peer id is 8 to 64 letters, digits, '-' or '_'."},
     )
-    data = forms.CharField(required=False, max_length=MAX_DATA_BYTES, strip=False)
+    # The SDP description (offer, answer) or the ICE candidate, as JSON.
+    payload = forms.CharField(required=False, max_length=MAX_DATA_BYTES, strip=False)
 
-    def clean_data(self) -> Any:
-        raw = self.cleaned_data.get("data") or ""
+    def clean_payload(self) -> Any:
+        raw = self.cleaned_data.get("payload") or ""
         if not raw:
             return None
         try:
@@ -29,28 +30,32 @@ class SignalForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        kind, data = cleaned.get("kind"), cleaned.get("data")
+        kind, data = cleaned.get("kind"), cleaned.get("payload")
         if kind in (SignalKind.OFFER, SignalKind.ANSWER):
             if not (isinstance(data, dict) and data.get("type") == kind and isinstance(data.get("sdp"), str)):
-                self.add_error("data", f"An {kind} carries a session description with type {kind!r} and its sdp.")
+                self.add_error(
+                    "payload", f"An {kind} carries a session description with type {kind!r} and its sdp."
+                )
             else:
-                cleaned["data"] = {"type": kind, "sdp": data["sdp"]}
+                cleaned["payload"] = {"type": kind, "sdp": data["sdp"]}
         elif kind == SignalKind.CANDIDATE:
             if data is None:
-                cleaned["data"] = None  # the end of this side's candidates
+                cleaned["payload"] = None  # the end of this side's candidates
             elif not (isinstance(data, dict) and isinstance(data.get("candidate"), str)):
-                self.add_error("data", "A candidate carries an RTCIceCandidate (its candidate line).")
+                self.add_error("payload", "A candidate carries an RTCIceCandidate (its candidate line).")
             else:
-                cleaned["data"] = {
+                cleaned["payload"] = {
                     "candidate": data["candidate"],
                     "sdpMid": data.get("sdpMid") if isinstance(data.get("sdpMid"), str) else None,
-                    "sdpMLineIndex": data.get("sdpMLineIndex") if isinstance(data.get("sdpMLineIndex"), int) else None,
+                    "sdpMLineIndex": data.get("sdpMLineIndex")
+                    if isinstance(data.get("sdpMLineIndex"), int)
+                    else None,
                     "usernameFragment": data.get("usernameFragment")
                     if isinstance(data.get("usernameFragment"), str)
                     else None,
                 }
         elif kind in (SignalKind.HELLO, SignalKind.BYE):
-            cleaned["data"] = None
+            cleaned["payload"] = None
         return cleaned
 
 

@@ -26,7 +26,9 @@ def call_party(*, session: Session, user: User) -> tuple[str, int]:
     else:
         raise DomainError("not_found", "That session does not exist.")
     if session.status in (SessionStatus.PENDING, SessionStatus.SCHEDULED):
-        raise DomainError("invalid_transition", "The video call opens once a mechanic has accepted the request.")
+        raise DomainError(
+            "invalid_transition", "The video call opens once a mechanic has accepted the request."
+        )
     if session.status not in CALL_STATUSES or mechanic_user is None:
         raise DomainError("invalid_transition", f"This session is {session.status}, so its call is over.")
     return role, (mechanic_user if role == "customer" else customer_user)

@@ -25,7 +25,9 @@ def signal_hint(*, session: Session, signal: CallSignal) -> dict[str, Any]:
     return {"kind": "signal", "session": session.pk, "to": signal.to_user_id, "signal": signal.pk}
 
 
-def signal_send(*, session: Session, sender: User, kind: SignalKind, peer: str, data: Any = None) -> CallSignal:
+def signal_send(
+    *, session: Session, sender: User, kind: SignalKind, peer: str, data: Any = None
+) -> CallSignal:
     """Store a signal from one participant of the call for the other, and tell the other's page.
 
     Locks the session row, so the signals of one session get their ids in commit order (a page
@@ -47,7 +49,11 @@ def signal_send(*, session: Session, sender: User, kind: SignalKind, peer: str, 
         _, other_user_id = call_party(session=session, user=sender)
         CallSignal.objects.filter(session=session, created_at__lt=timezone.now() - SIGNAL_TTL).delete()
         signal = CallSignal.objects.create(
-            session=session, from_user=sender, to_user_id=other_user_id, kind=kind, payload={"peer": peer, "data": data}
+            session=session,
+            from_user=sender,
+            to_user_id=other_user_id,
+            kind=kind,
+            payload={"peer": peer, "data": data},
         )
         hint_publish(signal_hint(session=session, signal=signal))  # delivered on commit
         return signal

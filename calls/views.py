@@ -4,7 +4,7 @@ GET  /calls/<id>/config/               ICE servers (with this user's TURN creden
                                        not, and the signal id a fresh page starts after.
 GET  /calls/<id>/signals/?after=<id>   the signals for me newer than <id> (the page asks when the
                                        live stream hints "signal", or every second while it is down)
-POST /calls/<id>/signals/              kind, peer, data (JSON): 201 {"id"}
+POST /calls/<id>/signals/              kind, peer, payload (JSON): 201 {"id"}
 Errors are {"error", "detail"} with 404 (not a participant), 409 (the call is not open),
 400 (a bad signal) or 429 (too many)."""
 
@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
-
 from sessions_app.models import Session
 
 from .access import call_session
@@ -63,7 +62,12 @@ def signals(request: CallRequest, session_id: int) -> JsonResponse:
         after = 0
     found = signals_after(session=session, user=request.user, after=after)
     return JsonResponse(
-        {"signals": [{"id": s.pk, "kind": s.kind, "peer": s.payload.get("peer"), "data": s.payload.get("data")} for s in found]}
+        {
+            "signals": [
+                {"id": s.pk, "kind": s.kind, "peer": s.payload.get("peer"), "payload": s.payload.get("data")}
+                for s in found
+            ]
+        }
     )
 
 
@@ -77,6 +81,6 @@ def _send(request: CallRequest, session: Session) -> JsonResponse:
         sender=request.user,
         kind=SignalKind(form.cleaned_data["kind"]),
         peer=form.cleaned_data["peer"],
-        data=form.cleaned_data["data"],
+        data=form.cleaned_data["payload"],
     )
     return JsonResponse({"id": signal.pk}, status=201)

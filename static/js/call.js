@@ -105,7 +105,7 @@
     var form = new FormData();
     form.append("kind", kind);
     form.append("peer", peer);
-    if (data) form.append("data", JSON.stringify(data));
+    if (data) form.append("payload", JSON.stringify(data));
     return form;
   }
 
@@ -301,13 +301,13 @@
     var pc = call.pc, negotiation = pc.negotiation;
     if (kind === "candidate") {
       try {
-        await pc.addIceCandidate(signal.data);
+        await pc.addIceCandidate(signal.payload);
       } catch (e) {
         if (!negotiation.ignoreOffer) console.warn("call: a candidate failed", e);
       }
       return;
     }
-    var description = signal.data;
+    var description = signal.payload;
     var readyForOffer = !negotiation.makingOffer && (pc.signalingState === "stable" || negotiation.answerPending);
     var collision = description.type === "offer" && !readyForOffer;
     negotiation.ignoreOffer = !call.polite && collision;

@@ -37,7 +37,9 @@ def call_server(transactional_db, tmp_path, turn_server):
     if connection.vendor == "sqlite" and "memory" in str(settings_dict["NAME"]):
         pytest.skip("an in-memory SQLite test database cannot be shared with a server process")
     env = server_env(settings_dict)
-    env.update({"TURN_SECRET": turn_server.secret, "TURN_URLS": turn_server.url, "ICE_TRANSPORT_POLICY": "relay"})
+    env.update(
+        {"TURN_SECRET": turn_server.secret, "TURN_URLS": turn_server.url, "ICE_TRANSPORT_POLICY": "relay"}
+    )
     server = Uvicorn(env, tmp_path / "uvicorn.log")
     try:
         server.wait_until_serving()
@@ -50,7 +52,13 @@ def call_server(transactional_db, tmp_path, turn_server):
 def call_browser(playwright):
     if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-quic"]
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-quic",
+    ]
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args + MEDIA_FLAGS)
     yield browser
     browser.close()
@@ -68,7 +76,9 @@ def call_page(call_browser, call_server):
             base_url=call_server.base, permissions=["camera", "microphone"] if media else [], **options
         )
         contexts.append(context)
-        context.expose_binding("__reportCspViolation", lambda _source, violation: violations.append(violation))
+        context.expose_binding(
+            "__reportCspViolation", lambda _source, violation: violations.append(violation)
+        )
         context.add_init_script(CSP_LISTENER)
         client = Client()
         client.force_login(user)

@@ -29,7 +29,7 @@ def call():
 def post_signal(client, session, kind, data=None, peer=PEER):
     form = {"kind": kind, "peer": peer}
     if data is not None:
-        form["data"] = json.dumps(data)
+        form["payload"] = json.dumps(data)
     return client.post(reverse("call_signals", args=[session.pk]), form)
 
 
@@ -123,10 +123,14 @@ def test_the_hint_is_published_with_ids_only(call, on_postgres):
     from django.db import connection
 
     session, customer, mechanic = call
-    published = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: (
-        published.extend(params or []) if "pg_notify" in sql else None, execute(sql, params, many, context)
-    )[1]):
+    published: list[str] = []
+
+    def spy(execute, sql, params, many, context):
+        if "pg_notify" in sql:
+            published.append(params[1])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(spy):
         signal = signal_send(session=session, sender=customer, kind=SignalKind.OFFER, peer=PEER, data=OFFER)
     hint = json.loads(published[-1])
     assert hint == {"kind": "signal", "session": session.pk, "to": mechanic.pk, "signal": signal.pk}
@@ -148,13 +152,17 @@ def test_post_then_fetch_over_http(call, django_assert_num_queries):
         response = reader.get(url, {"after": 0})
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
-    assert response.json() == {"signals": [{"id": signal_id, "kind": "offer", "peer": PEER, "data": OFFER}]}
+    assert response.json() == {
+        "signals": [{"id": signal_id, "kind": "offer", "peer": PEER, "payload": OFFER}]
+    }
     with django_assert_num_queries(4):
         assert reader.get(url, {"after": signal_id}).json() == {"signals": []}
     assert client_for(customer).get(url).json() == {"signals": []}  # not addressed to the sender
 
 
-def test_the_config_says_who_is_polite_and_where_a_fresh_page_starts(call, settings, django_assert_num_queries):
+def test_the_config_says_who_is_polite_and_where_a_fresh_page_starts(
+    call, settings, django_assert_num_queries
+):
     session, customer, mechanic = call
     settings.ICE_SERVERS, settings.TURN_SECRET, settings.TURN_URLS = [], "s", ["turn:127.0.0.1:3478"]
     settings.ICE_TRANSPORT_POLICY = "relay"
@@ -223,11 +231,14 @@ def test_signing_out_sends_to_the_login_page(call, client):
         ({"kind": "shout", "peer": PEER}, "kind"),
         ({"kind": "hello", "peer": "short"}, "peer"),
         ({"kind": "hello", "peer": "bad peer id!"}, "peer"),
-        ({"kind": "offer", "peer": PEER, "data": "{not json"}, "data"),
-        ({"kind": "offer", "peer": PEER, "data": json.dumps({"type": "answer", "sdp": "v=0"})}, "data"),
-        ({"kind": "offer", "peer": PEER}, "data"),
-        ({"kind": "candidate", "peer": PEER, "data": json.dumps({"candidate": 5})}, "data"),
-        ({"kind": "offer", "peer": PEER, "data": json.dumps({"type": "offer", "sdp": "x" * 40_000})}, "data"),
+        ({"kind": "offer", "peer": PEER, "payload": "{not json"}, "payload"),
+        ({"kind": "offer", "peer": PEER, "payload": json.dumps({"type": "answer", "sdp": "v=0"})}, "payload"),
+        ({"kind": "offer", "peer": PEER}, "payload"),
+        ({"kind": "candidate", "peer": PEER, "payload": json.dumps({"candidate": 5})}, "payload"),
+        (
+            {"kind": "offer", "peer": PEER, "payload": json.dumps({"type": "offer", "sdp": "x" * 40_000})},
+            "payload",
+        ),
     ],
 )
 def test_a_bad_signal_is_refused_field_by_field_and_nothing_is_stored(call, form, field):

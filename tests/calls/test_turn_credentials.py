@@ -37,6 +37,8 @@ def test_configured_servers_come_first_then_our_turn_with_per_user_credentials(s
     assert servers[0] == {"urls": "stun:stun.example.com:3478"}
     assert servers[1]["urls"] == ["turn:turn.example.com:3478", "turn:turn.example.com:3478?transport=tcp"]
     assert servers[1]["username"] == "1600:7"
-    assert servers[1]["credential"] == turn_credentials(secret="north", user_id=7, ttl_seconds=600, now=1000)[1]
+    assert (
+        servers[1]["credential"] == turn_credentials(secret="north", user_id=7, ttl_seconds=600, now=1000)[1]
+    )
     settings.TURN_URLS = []  # a secret without a server to use it with: no TURN entry
     assert ice_servers_for(user_id=7, now=1000) == [{"urls": "stun:stun.example.com:3478"}]

@@ -42,7 +42,9 @@ class TurnServer:
             sock.settimeout(0.3)
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"turnserver exited with {self.process.returncode}:\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"turnserver exited with {self.process.returncode}:\n{self.log_tail()}"
+                    )
                 sock.sendto(request, ("127.0.0.1", self.port))
                 try:
                     answer, _ = sock.recvfrom(2048)
