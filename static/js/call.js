@@ -29,7 +29,9 @@
   var signalsUrl = root.dataset.signalsUrl;
   var POLL_SETUP_MS = 1000, POLL_CONNECTED_MS = 4000, POLL_LIVE_MS = 15000, FAILED_AFTER_MS = 20000;
 
-  var call = (AD.call = { state: "idle", pc: null, peer: null, remotePeer: null, polite: false, local: null });
+  var call = (AD.call = {
+    state: "idle", pc: null, peer: null, remotePeer: null, polite: false, local: null, connectedAt: null, trace: [],
+  });
   var config = null;
   var cursor = 0; // the newest signal id this page has read
   var joined = false;
@@ -39,6 +41,10 @@
   var remoteStream = null;
 
   function byId(id) { return document.getElementById(id); }
+  function trace(what) { // the last events, for a test or a bug report (AutoDoctor.call.trace)
+    call.trace.push([Math.round(performance.now()), what]);
+    if (call.trace.length > 200) call.trace.shift();
+  }
   function setText(id, text) { var el = byId(id); if (el) el.textContent = text; }
 
   var STATE_TEXT = {
@@ -55,13 +61,17 @@
   function setState(state, text) {
     call.state = state;
     root.dataset.state = state;
+    trace("state " + state);
     setText("call-state", text || STATE_TEXT[state] || "");
     byId("call-controls").hidden = state === "closed" || state === "idle";
     byId("call-leave").hidden = !joined;
     byId("call-rejoin").hidden = joined || state === "closed";
     var snapshot = byId("call-snapshot");
     if (snapshot) snapshot.disabled = state !== "connected";
-    if (state === "connected" && failTimer) { clearTimeout(failTimer); failTimer = null; }
+    if (state === "connected") {
+      call.connectedAt = Date.now(); // bench/call.py reads it
+      if (failTimer) { clearTimeout(failTimer); failTimer = null; }
+    }
   }
 
   function note(text) {
@@ -111,6 +121,7 @@
 
   function send(kind, data) {
     var peer = call.peer;
+    trace("send " + kind);
     sending = sending.then(async function () {
       if (!peer) return;
       try {
@@ -129,6 +140,7 @@
 
   async function fetchSignals() {
     if (!joined) return;
+    trace("fetch after " + cursor);
     if (fetching) { fetchAgain = true; return; }
     fetching = true;
     try {
@@ -255,7 +267,8 @@
         negotiation.makingOffer = false;
       }
     };
-    pc.onconnectionstatechange = function () { followConnection(pc); };
+    pc.onconnectionstatechange = function () { trace("pc " + pc.connectionState); followConnection(pc); };
+    pc.onicegatheringstatechange = function () { trace("gathering " + pc.iceGatheringState); };
     if (remotePeer) setState("connecting");
     return pc;
   }
@@ -282,6 +295,7 @@
 
   async function handle(signal) {
     if (!joined || signal.peer === call.peer) return;
+    trace("got " + signal.kind + " #" + signal.id);
     var kind = signal.kind;
     if (kind === "hello") {
       freshConnection(signal.peer); // they (re)joined: offer to their new page
@@ -349,16 +363,21 @@
     cursor = config.after;
     call.polite = config.polite;
     setState("media");
-    call.local = await openMedia();
-    showSelf();
     call.peer = newPeerId();
     joined = true;
-    freshConnection(null);
-    setState("waiting");
-    await send("hello");
+    // Say hello while the camera opens: the other side's offer is handled once it is ready.
+    var media = openMedia().then(function (stream) {
+      call.local = stream;
+      showSelf();
+      freshConnection(null);
+      if (call.state === "media") setState("waiting");
+      findCameras();
+    });
+    handling = media;
+    send("hello");
+    await media;
     fetchSignals();
     schedulePoll();
-    findCameras();
   }
 
   function hangUp(sayBye) {
