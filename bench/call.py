@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,8 +111,9 @@ class Uvicorn:
         self._out.close()
 
 
-def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: float) -> float:
-    """Seconds from the mechanic's navigation start to both sides connected."""
+def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: float) -> tuple[float, float]:
+    """Seconds from the mechanic's navigation start, and from the mechanic's page saying hello
+    (page loaded, call config read), to both sides connected."""
     contexts = []
     try:
         pages = []
@@ -128,9 +128,10 @@ def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: 
         mechanic.goto(url)
         for page in pages:
             page.wait_for_function(CONNECTED, timeout=timeout_s * 1000)
-        joined = mechanic.evaluate("performance.timeOrigin")
+        opened = mechanic.evaluate("performance.timeOrigin")
+        hello = mechanic.evaluate("AutoDoctor.call.helloAt")
         connected = max(page.evaluate("AutoDoctor.call.connectedAt") for page in pages)
-        return (connected - joined) / 1000
+        return (connected - opened) / 1000, (connected - hello) / 1000
     finally:
         for context in contexts:
             context.close()
@@ -151,6 +152,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-call-"))
     turn = server = None
     times: list[float] = []
+    signalling: list[float] = []
     try:
         setup_django()
         env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
@@ -167,9 +169,16 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
             for n in range(args.calls):
                 url, customer_cookie, mechanic_cookie = live_session(n)
-                seconds = one_call(browser, server.base, url, (customer_cookie, mechanic_cookie), args.timeout)
+                seconds, after_hello = one_call(
+                    browser, server.base, url, (customer_cookie, mechanic_cookie), args.timeout
+                )
                 times.append(seconds)
-                print(f"call {n + 1}: both joined -> both connected in {seconds:.2f} s", flush=True)
+                signalling.append(after_hello)
+                print(
+                    f"call {n + 1}: mechanic opens the room -> both connected {seconds:.2f} s "
+                    f"(from the mechanic's hello {after_hello:.2f} s)",
+                    flush=True,
+                )
             browser.close()
     finally:
         if server is not None:
@@ -184,10 +193,13 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
     path = "host candidates (no TURN)" if args.no_turn else "through TURN (relay only)"
-    print(
-        f"\n{len(times)} calls {path}: median {statistics.median(times):.2f} s, "
-        f"min {min(times):.2f} s, max {max(times):.2f} s"
-    )
+    load = os.getloadavg()[0]
+    print(f"\n{len(times)} calls {path}, load average {load:.1f} on {os.cpu_count()} CPUs:")
+    for label, values in (("room opened -> connected", times), ("hello -> connected", signalling)):
+        print(
+            f"  {label}: median {statistics.median(values):.2f} s, "
+            f"min {min(values):.2f} s, max {max(values):.2f} s"
+        )
 
 
 if __name__ == "__main__":

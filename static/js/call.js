@@ -30,7 +30,7 @@
   var POLL_SETUP_MS = 1000, POLL_CONNECTED_MS = 4000, POLL_LIVE_MS = 15000, FAILED_AFTER_MS = 20000;
 
   var call = (AD.call = {
-    state: "idle", pc: null, peer: null, remotePeer: null, polite: false, local: null, connectedAt: null, trace: [],
+    state: "idle", pc: null, peer: null, remotePeer: null, polite: false, local: null, connectedAt: null, helloAt: null, trace: [],
   });
   var config = null;
   var cursor = 0; // the newest signal id this page has read
@@ -374,6 +374,7 @@
       findCameras();
     });
     handling = media;
+    call.helloAt = Date.now(); // bench/call.py: signalling time from here
     send("hello");
     await media;
     fetchSignals();
