@@ -40,7 +40,9 @@ CONNECTED = "() => !!(window.AutoDoctor && AutoDoctor.call && AutoDoctor.call.co
 
 def psql(sql: str) -> None:
     subprocess.run(
-        ["psql", f"{PG}/postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True
+        ["psql", f"{PG}/postgres", "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        check=True,
+        capture_output=True,
     )
 
 
@@ -71,7 +73,11 @@ def live_session(n: int) -> tuple[str, str, str]:
 
     ensure_default_plans()
     customer = customer_create(
-        username=f"callcust{n}", password="bench-pw-1", full_name=f"Caller {n}", email=f"c{n}@example.com", credits=3
+        username=f"callcust{n}",
+        password="bench-pw-1",
+        full_name=f"Caller {n}",
+        email=f"c{n}@example.com",
+        credits=3,
     )
     mechanic = mechanic_create(username=f"callmech{n}", password="bench-pw-1", email=f"m{n}@example.com")
     session = session_create(
@@ -97,7 +103,9 @@ class Uvicorn:
             sys.executable, "-m", "uvicorn", "autodoctor.asgi:application", "--host", "127.0.0.1",
             "--port", str(self.port), "--log-level", "warning", "--no-access-log",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT
+        )
         wait_until_serving(
             self.process, self.base, name="uvicorn", log_tail=lambda: log.read_text(errors="replace")[-3000:]
         )
@@ -124,7 +132,9 @@ def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: 
             pages.append(context.new_page())
         customer, mechanic = pages
         customer.goto(url)
-        customer.wait_for_function("() => window.AutoDoctor && AutoDoctor.call && AutoDoctor.call.state === 'waiting'")
+        customer.wait_for_function(
+            "() => window.AutoDoctor && AutoDoctor.call && AutoDoctor.call.state === 'waiting'"
+        )
         mechanic.goto(url)
         for page in pages:
             page.wait_for_function(CONNECTED, timeout=timeout_s * 1000)
@@ -138,7 +148,9 @@ def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=5)
     parser.add_argument("--no-turn", action="store_true", help="host candidates only, no TURN")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a call may take to connect")
@@ -157,7 +169,13 @@ def main() -> None:
         setup_django()
         env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
         env.update(DATABASE_URL=f"{PG}/{DB_NAME}", DEBUG="1", AXES_ENABLED="0", LOG_LEVEL="WARNING")
-        flags = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic", "--use-fake-device-for-media-stream"]
+        flags = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-quic",
+            "--use-fake-device-for-media-stream",
+        ]
         if args.no_turn:
             flags.append("--allow-loopback-in-peer-connection")
         else:

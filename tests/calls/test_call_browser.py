@@ -110,7 +110,9 @@ def test_the_mechanic_takes_a_snapshot_of_the_customers_video(call_page):
     wait_for(mechanic_page, media_flowing, what="a connected call")
 
     expect(customer_page.locator("#call-snapshot")).to_have_count(0)  # the mechanic's tool only
-    with mechanic_page.expect_response(lambda r: "/attachments/" in r.url and r.request.method == "POST") as sent:
+    with mechanic_page.expect_response(
+        lambda r: "/attachments/" in r.url and r.request.method == "POST"
+    ) as sent:
         mechanic_page.get_by_role("button", name="Take snapshot").click()
     assert sent.value.ok, sent.value.text()
     # (Playwright does not expose a multipart body with a Blob; the endpoint checks the JPEG.)

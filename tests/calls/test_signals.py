@@ -10,6 +10,7 @@ from autodoctor.errors import DomainError
 from calls.models import CallSignal, SignalKind
 from calls.selectors import signals_after
 from calls.services import SIGNAL_TTL, signal_send
+from calls.templatetags.calls import url_if_routed
 from sessions_app.services import session_cancel, session_complete, session_release
 from sessions_app.streams import SessionViewer
 from tests.calls.browser import live_video_session
@@ -269,3 +270,33 @@ def test_signals_need_the_csrf_token(call):
     client.force_login(customer)
     assert post_signal(client, session, "hello").status_code == 403
     assert not CallSignal.objects.exists()
+
+
+# --- the room's call section -------------------------------------------------------------------
+
+
+def test_the_room_renders_the_call_for_its_participants_only(call):
+    from django.contrib.auth.models import User
+
+    session, customer, mechanic = call
+    url = session.get_absolute_url()
+    mine = client_for(mechanic).get(url).content.decode()
+    assert f'data-signals-url="/calls/{session.pk}/signals/"' in mine
+    assert 'data-role="mechanic"' in mine and f'data-other="{customer.customer.full_name}"' in mine
+    # The snapshot button only once the room's attachments endpoint exists (TODO(merge): always).
+    assert ('id="call-snapshot"' in mine) == bool(url_if_routed("room_attachments", session.pk))
+    theirs = client_for(customer).get(url).content.decode()
+    assert 'data-role="customer"' in theirs
+    assert 'id="call-snapshot"' not in theirs  # the mechanic's tool only
+    staff = User.objects.create_user("staffer", password="x", is_staff=True)
+    page = client_for(staff).get(url).content.decode()
+    assert 'id="call"' in page and "data-config-url" not in page
+    assert "Only the customer and the mechanic take part in the video call." in page
+
+
+def test_a_completed_session_shows_the_call_is_over(call):
+    session, customer, mechanic = call
+    session_complete(session=session, mechanic=mechanic.mechanic, summary="Done.")
+    page = client_for(customer).get(session.get_absolute_url()).content.decode()
+    assert "data-config-url" not in page
+    assert "its video call is over" in page
