@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.calls.turn import TurnServer  # noqa: E402 - after the path is set
-from tests.servers import free_port, wait_until_serving  # noqa: E402
+from tests.live.streams import Uvicorn  # noqa: E402
 
 DB_NAME = "autodoctor_bench_call"
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -91,32 +91,6 @@ def live_session(n: int) -> tuple[str, str, str]:
         client.force_login(user)
         cookies.append(client.cookies["sessionid"].value)
     return session.get_absolute_url(), cookies[0], cookies[1]
-
-
-class Uvicorn:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self._out = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        command = [
-            sys.executable, "-m", "uvicorn", "autodoctor.asgi:application", "--host", "127.0.0.1",
-            "--port", str(self.port), "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT
-        )
-        wait_until_serving(
-            self.process, self.base, name="uvicorn", log_tail=lambda: log.read_text(errors="replace")[-3000:]
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self._out.close()
 
 
 def one_call(browser, base: str, url: str, cookies: tuple[str, str], timeout_s: float) -> tuple[float, float]:
@@ -183,6 +157,7 @@ def main() -> None:
             turn.wait_until_serving()
             env.update(TURN_SECRET=turn.secret, TURN_URLS=turn.url, ICE_TRANSPORT_POLICY="relay")
         server = Uvicorn(env, folder / "uvicorn.log")
+        server.wait_until_serving()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=flags)
             for n in range(args.calls):

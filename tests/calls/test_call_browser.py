@@ -13,6 +13,19 @@ DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
 
 
+def open_call(
+    call_page, *, start: bool = True, customer_media: bool = True, mechanic_first: bool = False, **options
+):
+    """A video session (live, or waiting with start=False) with both sides' rooms open."""
+    session, customer, mechanic = live_video_session(start=start)
+    customer_page = call_page(customer.user, media=customer_media, **options)
+    mechanic_page = call_page(mechanic.user, **options)
+    pages = [mechanic_page, customer_page] if mechanic_first else [customer_page, mechanic_page]
+    for page in pages:
+        page.goto(session.get_absolute_url())
+    return session, customer_page, mechanic_page
+
+
 def test_a_video_call_connects_through_turn_and_media_flows_both_ways(call_page, artifacts):
     session, customer, mechanic = live_video_session()
     customer_page = call_page(customer.user, viewport=DESKTOP)
@@ -35,11 +48,7 @@ def test_a_video_call_connects_through_turn_and_media_flows_both_ways(call_page,
 
 
 def test_one_side_reloads_and_the_call_comes_back_without_the_other_doing_anything(call_page):
-    session, customer, mechanic = live_video_session()
-    customer_page = call_page(customer.user)
-    mechanic_page = call_page(mechanic.user)
-    customer_page.goto(session.get_absolute_url())
-    mechanic_page.goto(session.get_absolute_url())
+    _, customer_page, mechanic_page = open_call(call_page)
     wait_for(mechanic_page, media_flowing, what="the first connection")
     first_pc = mechanic_page.evaluate_handle("window.AutoDoctor.call.pc")
 
@@ -54,11 +63,7 @@ def test_one_side_reloads_and_the_call_comes_back_without_the_other_doing_anythi
 
 
 def test_a_refused_camera_says_how_to_allow_it_and_the_call_and_chat_go_on(call_page):
-    session, customer, mechanic = live_video_session()
-    customer_page = call_page(customer.user, media=False)  # no camera/microphone permission
-    mechanic_page = call_page(mechanic.user)
-    customer_page.goto(session.get_absolute_url())
-    mechanic_page.goto(session.get_absolute_url())
+    _, customer_page, mechanic_page = open_call(call_page, customer_media=False)  # no permission
 
     note = customer_page.locator("#call-note")
     expect(note).to_contain_text("blocked the camera and microphone", timeout=20_000)
@@ -73,11 +78,8 @@ def test_a_refused_camera_says_how_to_allow_it_and_the_call_and_chat_go_on(call_
 
 
 def test_a_pre_call_check_while_waiting_then_mute_leave_and_rejoin(call_page):
-    session, customer, mechanic = live_video_session(start=False)  # waiting: the camera check
-    customer_page = call_page(customer.user)
-    mechanic_page = call_page(mechanic.user)
-    mechanic_page.goto(session.get_absolute_url())
-    customer_page.goto(session.get_absolute_url())
+    # Waiting (the pre-call camera check); the mechanic is there first this time.
+    _, customer_page, mechanic_page = open_call(call_page, start=False, mechanic_first=True)
     wait_for(customer_page, media_flowing, what="the pre-call connection")
 
     mute = customer_page.get_by_role("button", name="Mute")
@@ -102,11 +104,7 @@ def test_the_mechanic_takes_a_snapshot_of_the_customers_video(call_page):
     except NoReverseMatch:
         # TODO(merge): the room half of issue 11 adds POST /sessions/<id>/attachments/.
         pytest.skip("the room's attachments endpoint (room_attachments) is not merged yet")
-    session, customer, mechanic = live_video_session()
-    customer_page = call_page(customer.user)
-    mechanic_page = call_page(mechanic.user)
-    customer_page.goto(session.get_absolute_url())
-    mechanic_page.goto(session.get_absolute_url())
+    _, customer_page, mechanic_page = open_call(call_page)
     wait_for(mechanic_page, media_flowing, what="a connected call")
 
     expect(customer_page.locator("#call-snapshot")).to_have_count(0)  # the mechanic's tool only
