@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import Max
 
 from sessions_app.models import Session
@@ -23,6 +24,9 @@ class CallConfig:
     polite: bool  # perfect negotiation: the polite peer gives way when both offer at once
     after: int  # the newest signal already addressed to this user: a fresh page starts after it
     role: str
+    # Whether the room's live stream announces new signals (PostgreSQL's NOTIFY). Without it
+    # (SQLite) the stream only re-fetches on a state change, so the page polls for signals itself.
+    signal_push: bool
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -31,6 +35,7 @@ class CallConfig:
             "polite": self.polite,
             "after": self.after,
             "role": self.role,
+            "signal_push": self.signal_push,
         }
 
 
@@ -43,6 +48,7 @@ def call_config(*, session: Session, user: User, role: str) -> CallConfig:
         polite=role == "customer",
         after=newest or 0,
         role=role,
+        signal_push=connection.vendor == "postgresql",
     )
 
 

@@ -168,7 +168,7 @@
   function schedulePoll() {
     if (pollTimer) clearTimeout(pollTimer);
     if (!joined) return;
-    var streamOpen = AD.live && AD.live.open;
+    var streamOpen = AD.live && AD.live.open && config && config.signal_push;
     var wait = streamOpen ? POLL_LIVE_MS : call.state === "connected" ? POLL_CONNECTED_MS : POLL_SETUP_MS;
     pollTimer = setTimeout(function () {
       if (!document.hidden || call.state !== "connected") fetchSignals();
@@ -260,7 +260,7 @@
       try {
         negotiation.makingOffer = true;
         await pc.setLocalDescription();
-        await send(pc.localDescription.type, pc.localDescription.toJSON());
+        send(pc.localDescription.type, pc.localDescription.toJSON()); // queued in order, not awaited
       } catch (e) {
         console.warn("call: could not make an offer", e);
       } finally {
@@ -331,7 +331,7 @@
     negotiation.answerPending = false;
     if (description.type === "offer") {
       await pc.setLocalDescription();
-      await send("answer", pc.localDescription.toJSON());
+      send("answer", pc.localDescription.toJSON()); // the candidates that follow need not wait for it
     }
   }
 
@@ -402,6 +402,11 @@
     form.append("csrfmiddlewaretoken", csrfToken());
     navigator.sendBeacon(signalsUrl, form);
     joined = false;
+  });
+
+  // Back from the browser's page cache: the old connection is gone, join afresh.
+  window.addEventListener("pageshow", function (e) {
+    if (e.persisted && call.peer) { hangUp(false); start(); }
   });
 
   body.addEventListener("call-signal", fetchSignals);
