@@ -6,6 +6,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
+from sessions_app.services import session_complete
 from tests.calls.browser import call_stats, live_video_session, media_flowing, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,7 @@ def test_a_video_call_connects_through_turn_and_media_flows_both_ways(call_page,
 
 
 def test_one_side_reloads_and_the_call_comes_back_without_the_other_doing_anything(call_page):
-    _, customer_page, mechanic_page = open_call(call_page)
+    session, customer_page, mechanic_page = open_call(call_page)
     wait_for(mechanic_page, media_flowing, what="the first connection")
     first_pc = mechanic_page.evaluate_handle("window.AutoDoctor.call.pc")
 
@@ -60,6 +61,14 @@ def test_one_side_reloads_and_the_call_comes_back_without_the_other_doing_anythi
     mechanic_page.reload()  # and the impolite side too
     wait_for(mechanic_page, media_flowing, what="the mechanic back in the call")
     wait_for(customer_page, media_flowing, what="the customer hearing the reloaded mechanic")
+
+    # Completing the session ends the call on both sides, with the reason in words.
+    session_complete(session=session, mechanic=session.mechanic, summary="Fixed over video.")
+    for page in (customer_page, mechanic_page):
+        expect(page.get_by_test_id("call-state")).to_have_text(
+            "This session is completed, so its call is over.", timeout=20_000
+        )
+        assert page.evaluate("window.AutoDoctor.call.pc") is None
 
 
 def test_a_refused_camera_says_how_to_allow_it_and_the_call_and_chat_go_on(call_page):
