@@ -65,7 +65,7 @@
     setText("call-state", text || STATE_TEXT[state] || "");
     byId("call-controls").hidden = state === "closed" || state === "idle";
     byId("call-leave").hidden = !joined;
-    byId("call-rejoin").hidden = joined || state === "closed";
+    byId("call-rejoin").hidden = (joined && state !== "failed") || state === "closed";
     var snapshot = byId("call-snapshot");
     if (snapshot) snapshot.disabled = state !== "connected";
     if (state === "connected") {
@@ -429,7 +429,10 @@
   byId("call-mute").addEventListener("click", function () { toggle(this, "audio", "Mute", "Unmute"); });
   byId("call-camera").addEventListener("click", function () { toggle(this, "video", "Camera off", "Camera on"); });
   byId("call-leave").addEventListener("click", function () { hangUp(true); setState("left"); });
-  byId("call-rejoin").addEventListener("click", function () { start(); });
+  byId("call-rejoin").addEventListener("click", function () {
+    if (joined) hangUp(true); // after "failed": start over with a fresh page id
+    start();
+  });
 
   var cameras = [];
   async function findCameras() {
