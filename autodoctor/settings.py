@@ -4,10 +4,12 @@ With nothing set the app runs on SQLite in development mode; with DATABASE_URL i
 on PostgreSQL. DEBUG defaults to on only when no SECRET_KEY is given.
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "billing",
     "diagnostics",
     "quotes",
+    "calls",  # issue 11: the video call's signalling
 ]
 
 MIDDLEWARE = [
@@ -274,6 +277,27 @@ ATTACHMENTS_PER_HOUR = int(os.environ.get("ATTACHMENTS_PER_HOUR", "20"))
 MESSAGES_PER_MINUTE = int(os.environ.get("MESSAGES_PER_MINUTE", "30"))
 # Attachments of intakes never sent (no waiver signed) are deleted after this many hours.
 ABANDONED_INTAKE_HOURS = 24
+
+# --- Video calls (issue 11; calls/) ----------------------------------------------------------
+# ICE_SERVERS: a JSON list of RTCIceServer ({"urls": ..., "username"?, "credential"?}); the
+# default [] means host candidates only, which works on one machine or a LAN. With TURN_SECRET
+# (coturn's static-auth-secret) and TURN_URLS (comma-separated, e.g. "turn:turn.example.com:3478")
+# each participant gets TURN credentials of their own, valid TURN_TTL_SECONDS. ICE_TRANSPORT_POLICY
+# "relay" makes the pages use TURN only (the tests prove the relay path with it).
+try:
+    ICE_SERVERS = json.loads(os.environ.get("ICE_SERVERS") or "[]")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ICE_SERVERS must be a JSON list of RTCIceServer objects: {exc}") from exc
+if not isinstance(ICE_SERVERS, list) or not all(isinstance(s, dict) and "urls" in s for s in ICE_SERVERS):
+    raise ImproperlyConfigured(
+        'ICE_SERVERS must be a JSON list like [{"urls": "stun:stun.example.com:3478"}].'
+    )
+TURN_SECRET = os.environ.get("TURN_SECRET", "")
+TURN_URLS = [u.strip() for u in os.environ.get("TURN_URLS", "").split(",") if u.strip()]
+TURN_TTL_SECONDS = int(os.environ.get("TURN_TTL_SECONDS", str(6 * 3600)))
+ICE_TRANSPORT_POLICY = os.environ.get("ICE_TRANSPORT_POLICY", "all")
+if ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured('ICE_TRANSPORT_POLICY is "all" or "relay".')
 
 # --- Sessions domain --------------------------------------------------------------------
 EXPIRE_AFTER_MINUTES = 120

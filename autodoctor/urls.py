@@ -31,6 +31,7 @@ urlpatterns = [
     path("live/", include("sessions_app.live_urls")),
     path("", include("diagnostics.urls")),  # before mechanics.urls: it owns the report's address
     path("mechanic/earnings/", include("billing.urls")),
+    path("calls/", include("calls.urls")),
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
     path("quotes/", include("quotes.urls")),

@@ -62,7 +62,9 @@ def _session_viewer(user: Any, session_id: int) -> SessionViewer:
         raise Http404
     own = session.customer.user_id == user.pk
     return SessionViewer(
-        session_id=session.pk, customer=_customer_viewer_of(session.customer) if own else None
+        session_id=session.pk,
+        customer=_customer_viewer_of(session.customer) if own else None,
+        user_id=user.pk,  # issue 11 (calls): signals reach only their recipient
     )
 
 

@@ -8,7 +8,8 @@ Every open page holds one stream; each stream is a subscriber of this process's 
 - a customer: "session" when their own session changed; "queue" when the line they are waiting
   in moved (only while their own request is pending);
 - a session room: "session" and "message" for that one session (and, for its customer while
-  pending, "queue" for the banner's place in line).
+  pending, "queue" for the banner's place in line); "signal" (a call signal is waiting, issue 11)
+  only for the user it is addressed to.
 
 What reaches a browser names nothing but its own session: another customer's change is at most
 "the queue moved". The page then fetches through its usual (authorised) views.
@@ -76,8 +77,14 @@ class CustomerViewer:
 class SessionViewer:
     session_id: int
     customer: CustomerViewer | None = None  # when the session's own customer is watching
+    user_id: int | None = None  # who is watching (call signals are addressed to one user)
 
     def select(self, hint: Hint) -> Hint | None:
+        if hint.get("kind") == "signal":  # issue 11 (calls): a call signal, for its recipient only
+            mine = self.user_id is not None and hint.get("to") == self.user_id
+            if mine and hint.get("session") == self.session_id:
+                return {"kind": "signal", "session": self.session_id}
+            return None
         if hint.get("session") == self.session_id:
             if self.customer is not None:
                 self.customer.select(hint)  # keeps "pending" current for the place in line

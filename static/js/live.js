@@ -43,6 +43,10 @@
         if (message.lastEventId) live.version = message.lastEventId;
         var hint = {};
         try { hint = JSON.parse(message.data) || {}; } catch (err) { /* a hint we cannot read: refresh all */ }
+        if (hint.kind === "signal") { // issue 11 (calls): call.js fetches its pending signals
+          body.dispatchEvent(new CustomEvent("call-signal"));
+          return;
+        }
         refresh(hint.kind || "refetch");
       });
     }

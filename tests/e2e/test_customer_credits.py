@@ -30,7 +30,8 @@ def test_credit_request_then_cancel_refunds_the_credits(transactional_db, live_s
     sign_waiver(page, name="Carol Driver", button="Sign and use 3 credits")
     session = Session.objects.get()
     expect(page).to_have_url(re.compile(rf"/video/{session.pk}/$"))
-    expect(page.get_by_label("Video area")).to_be_visible()
+    expect(page.get_by_label("Video call")).to_be_visible()  # issue 11: the call replaced the placeholder
+    expect(page.get_by_test_id("call-state")).to_contain_text("once a mechanic has accepted")
     expect(banner_pill(page)).to_have_text("Pending")
     assert credit_balance(customer=carol) == 1
 

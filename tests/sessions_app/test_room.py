@@ -35,12 +35,14 @@ def test_room_shows_status_other_participant_and_intake(accepted):
     assert "Start Session" in page and "Cancel / Unlock" in page and ">Complete<" not in page
 
 
-def test_video_room_has_an_honest_placeholder():
+def test_a_video_room_has_the_call_and_a_chat_room_has_none():
+    """Issue 11: the call (templates/calls/_call.html) replaced the placeholder."""
     video = make_session(make_customer("vera", credits=3), plan_code="video-30", pay_with="credits")
     page = client_for(video.customer.user).get(f"/video/{video.pk}/").content.decode()
-    assert "Video area" in page and "not connected in this version" in page
+    assert 'id="call"' in page and f'data-config-url="/calls/{video.pk}/config/"' in page
+    assert "not connected in this version" not in page
     chat = make_session(make_customer("carl"))
-    assert "Video area" not in client_for(chat.customer.user).get(f"/chat/{chat.pk}/").content.decode()
+    assert 'id="call"' not in client_for(chat.customer.user).get(f"/chat/{chat.pk}/").content.decode()
 
 
 def test_mechanic_starts_and_completes_from_the_room(accepted):
