@@ -63,12 +63,14 @@ def request_viewed_record(*, session: Session, mechanic: Mechanic) -> bool:
 
     It never locks the request: the row locked is the mechanic's own, which serialises their
     tabs (so two at once record once) without holding up anyone accepting the session."""
+    seen = SessionEvent.objects.filter(
+        session=session, type=SessionEventType.REQUEST_VIEWED, actor_id=mechanic.user_id
+    )
+    if seen.exists():  # the common case, a second look: no lock, no transaction
+        return False
     with transaction.atomic():
         Mechanic.objects.select_for_update().filter(pk=mechanic.pk).first()
-        seen = SessionEvent.objects.filter(
-            session=session, type=SessionEventType.REQUEST_VIEWED, actor_id=mechanic.user_id
-        ).exists()
-        if seen:
+        if seen.exists():  # another tab of theirs recorded it meanwhile
             return False
         event_record(
             session=session,
