@@ -111,11 +111,11 @@
     if (active && active !== body && document.contains(active)) return; // focus is still somewhere real
     var target = memo.id ? document.getElementById(memo.id) : null;
     var card = memo.session ? panel.querySelector('[data-session-id="' + memo.session + '"]') : null;
-    if (!target && card) {
-      var same = Array.prototype.filter.call(card.querySelectorAll(memo.tag), function (el) {
+    if (!target && (card || !memo.session)) {
+      var same = Array.prototype.filter.call((card || panel).querySelectorAll(memo.tag), function (el) {
         return (el.textContent || "").trim() === memo.text;
       });
-      target = same[0] || focusable(card);
+      target = same[0] || (card && focusable(card));
     }
     if (!target || !panel.contains(target)) target = panel;
     if (target === panel && !panel.hasAttribute("tabindex")) panel.setAttribute("tabindex", "-1");
