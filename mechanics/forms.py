@@ -72,7 +72,9 @@ class MechanicSettingsForm(forms.Form):
         label="Email notifications: email me about new requests and my sessions",
         required=False,
     )
-    show_dashboard_tip = forms.BooleanField(label='Show the "How it works" tip on my dashboard', required=False)
+    show_dashboard_tip = forms.BooleanField(
+        label='Show the "How it works" tip on my dashboard', required=False
+    )
 
     def __init__(self, data: QueryDict | None = None, *, mechanic: Any, **kwargs: Any) -> None:
         initial = {

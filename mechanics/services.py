@@ -42,7 +42,9 @@ def mechanic_set_availability(*, mechanic: Mechanic, available: bool) -> Mechani
     return mechanic
 
 
-def mechanic_update_settings(*, mechanic: Mechanic, email_notifications: bool, show_dashboard_tip: bool) -> Mechanic:
+def mechanic_update_settings(
+    *, mechanic: Mechanic, email_notifications: bool, show_dashboard_tip: bool
+) -> Mechanic:
     """What the Settings page saves (quiet hours join here when the reach issue adds them)."""
     mechanic.email_notifications = email_notifications
     mechanic.show_dashboard_tip = show_dashboard_tip

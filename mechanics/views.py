@@ -5,9 +5,9 @@ answers with a toast and a `dashboard-changed` event so every panel refreshes at
 """
 
 from collections.abc import Callable
-from urllib.parse import urlsplit
 from functools import wraps
 from typing import Concatenate
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -33,7 +33,6 @@ from sessions_app.live import (
 )
 from sessions_app.models import SessionAssignment
 from sessions_app.selectors import state_version
-from sessions_app.transitions import TRANSITIONS
 from sessions_app.services import (
     session_accept,
     session_complete,
@@ -41,9 +40,10 @@ from sessions_app.services import (
     session_release,
     session_start,
 )
+from sessions_app.transitions import TRANSITIONS
 
+from .banner import BANNER_PURPOSE, BANNER_TOKEN_MAX_AGE, mechanic_banner
 from .dashboard import MechanicDashboard, shared_queue_panel
-from .banner import BANNER_PURPOSE, BANNER_TOKEN_MAX_AGE, banner_token, mechanic_banner
 from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm, MechanicSettingsForm
 from .selectors import MechanicContext, dashboard_mechanic, own_sessions, request_for_mechanic
 from .services import (
@@ -308,7 +308,11 @@ def _banner_checked(request: HtmxHttpRequest) -> HttpResponse:
         # This banner is unchanged though something else changed: a fresh token, so the next
         # polls take the fast path again.
         response = HttpResponse(status=204)
-        return trigger_client_event(response, BANNER_TOKEN_EVENT, {"t": state.token}) if state.token else response
+        return (
+            trigger_client_event(response, BANNER_TOKEN_EVENT, {"t": state.token})
+            if state.token
+            else response
+        )
     return render(request, "mechanics/banner.html", {"banner": state})
 
 

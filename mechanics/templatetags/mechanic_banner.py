@@ -18,6 +18,8 @@ def mechanic_banner(context: template.Context) -> SafeString:
     if request is None or mechanic is None:
         return mark_safe("")
     seen = state_version()  # first: the token is never newer than the content
-    banner = banner_of(mechanic=mechanic, here=request.path, session_key=request.session.session_key, state=seen)
+    banner = banner_of(
+        mechanic=mechanic, here=request.path, session_key=request.session.session_key, state=seen
+    )
     html = render_to_string("mechanics/banner.html", {"banner": banner}, request=request)
     return mark_safe(html)  # noqa: S308 - rendered by our own template, autoescaped there

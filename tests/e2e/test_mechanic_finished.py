@@ -60,7 +60,11 @@ def queued_with_photo(settings, tmp_path) -> Session:
         plan=plan("video-30"),
     )
     IntakeAttachment.objects.create(
-        intake=intake, file=png("brake.png", size=(64, 48)), original_name="brake.png", content_type="image/png", size=10
+        intake=intake,
+        file=png("brake.png", size=(64, 48)),
+        original_name="brake.png",
+        content_type="image/png",
+        size=10,
     )
     return make_session(alice, plan_code="video-30", pay_with="credits", intake=intake)
 
@@ -154,7 +158,9 @@ def test_details_from_the_queue_shows_everything_but_the_surname(
     expect(page.get_by_test_id("concern")).to_contain_text("CHECK THE IDLE VALVE PLEASE")
     photo = page.get_by_role("img", name="Photo 1 of the vehicle")
     expect(photo).to_be_visible()
-    page.wait_for_function("() => { const i = document.querySelector('.attachments img'); return i && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.attachments img'); return i && i.complete && i.naturalWidth > 0; }"
+    )
     expect(page.locator("main")).not_to_contain_text("Walker")
     expect(page.locator("main")).not_to_contain_text("alice@example.com")
     shot(page, f"details-{viewport['width']}")
@@ -232,7 +238,9 @@ def test_phone_menu_folds_the_navigation(transactional_db, new_page, live_server
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_toasts_never_cover_the_lock_message_or_an_accept_button(transactional_db, new_page, live_server, viewport):
+def test_toasts_never_cover_the_lock_message_or_an_accept_button(
+    transactional_db, new_page, live_server, viewport
+):
     mike = make_mechanic("mike")
     session_accept(assignment=open_assignment(make_session()), mechanic=mike)
     for _ in range(6):

@@ -128,7 +128,9 @@ def test_earnings_shows_once_its_url_exists(mechanic, mech_client, settings):
 
 def test_the_menu_button_controls_the_links_and_is_hidden_without_javascript(mech_client):
     html = page(mech_client, SETTINGS)
-    assert re.search(r'<button[^>]*class="[^"]*nav-toggle[^"]*"[^>]*aria-controls="nav-links"[^>]*hidden', html)
+    assert re.search(
+        r'<button[^>]*class="[^"]*nav-toggle[^"]*"[^>]*aria-controls="nav-links"[^>]*hidden', html
+    )
     assert '<ul id="nav-links"' in html
 
 
@@ -153,7 +155,10 @@ def test_banner_rows_follow_waiting_and_live_with_the_tables_actions(mechanic):
     alice = make_customer("alice", full_name="Alice Walker")
     bob = make_customer("bob", full_name="Bob Stone", credits=3)
     waiting = session_accept(assignment=open_assignment(make_session(alice)), mechanic=mechanic)
-    live = session_accept(assignment=open_assignment(make_session(bob, plan_code="video-30", pay_with="credits")), mechanic=mechanic)
+    live = session_accept(
+        assignment=open_assignment(make_session(bob, plan_code="video-30", pay_with="credits")),
+        mechanic=mechanic,
+    )
     session_start(session=live, mechanic=mechanic)
     html = banner_html(page(client_of(mechanic.user), SETTINGS))
 
@@ -267,7 +272,7 @@ def test_details_shows_the_whole_request_and_hides_the_surname(mech_client, queu
 def test_the_queue_row_links_to_details(mech_client, queued):
     html = page(mech_client, "/mechanic/dashboard/")
     assert f'href="{details_url(queued["assignment"])}"' in html
-    assert "Details<span class=\"sr-only\"> of the request from Alice</span>" in html
+    assert 'Details<span class="sr-only"> of the request from Alice</span>' in html
 
 
 def test_details_photo_opens_for_a_mechanic_who_may_take_it(mech_client, queued):
@@ -309,7 +314,11 @@ def test_opening_details_is_recorded_once_per_mechanic_and_takes_nothing(mechani
     page(client_of(max_.user), details_url(queued["assignment"]))
     assert sorted(viewed.values_list("actor__username", flat=True)) == ["max", "mike"]
     event = viewed.get(actor=mechanic.user)
-    assert (event.from_status, event.to_status, event.data) == ("pending", "pending", {"mechanic": mechanic.pk})
+    assert (event.from_status, event.to_status, event.data) == (
+        "pending",
+        "pending",
+        {"mechanic": mechanic.pk},
+    )
 
     queued["assignment"].refresh_from_db()
     queued["session"].refresh_from_db()
@@ -362,7 +371,7 @@ def test_refresh_says_when_and_the_filters_say_how_many(mech_client):
     assert re.search(r'id="refreshed-at"[^>]*>Updated \d\d:\d\d:\d\d<', html)
     assert re.search(r"<summary class=\"btn\">Filter</summary>", html)
     html = page(mech_client, "/mechanic/dashboard/?q=ali&type=chat&from=2026-01-01")
-    assert "Filter <span class=\"filter-count\">· 3 active</span>" in html
+    assert 'Filter <span class="filter-count">· 3 active</span>' in html
 
 
 def test_the_lock_message_links_to_the_session_that_blocks(mechanic, mech_client):
