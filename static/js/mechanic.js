@@ -128,13 +128,14 @@
   // An action's button is disabled while it posts, which drops the focus to the page; the
   // panel swap that follows puts it back (above). Do not replace a panel while its summary is
   // being typed.
+  // Nor while one of its forms is posting: htmx drops the answer of a form that left the page,
+  // and with it the toast and the refresh the answer asks for (the refresh comes anyway).
   body.addEventListener("htmx:beforeSwap", function (e) {
     var target = e.detail.target;
     var active = document.activeElement;
-    if (target && active && active.tagName === "TEXTAREA" && target.contains(active) &&
-        e.detail.requestConfig && e.detail.requestConfig.verb === "get") {
-      e.detail.shouldSwap = false;
-    }
+    if (!target || !e.detail.requestConfig || e.detail.requestConfig.verb !== "get") return;
+    var typing = active && active.tagName === "TEXTAREA" && target.contains(active);
+    if (typing || target.querySelector("form.htmx-request")) e.detail.shouldSwap = false;
   });
 
   // The intake opens in a dialog once htmx has loaded it; a form posted from a dialog closes it.
