@@ -135,7 +135,34 @@
     var active = document.activeElement;
     if (!target || !e.detail.requestConfig || e.detail.requestConfig.verb !== "get") return;
     var typing = active && active.tagName === "TEXTAREA" && target.contains(active);
-    if (typing || target.querySelector("form.htmx-request")) e.detail.shouldSwap = false;
+    if (typing || target.querySelector("form.htmx-request")) {
+      e.detail.shouldSwap = false;
+      return;
+    }
+    rememberOpen(target);
+  });
+
+  // A "Complete…" the mechanic opened stays open through a refresh, with what they typed.
+  var openBefore = {}; // panel id -> [{session, text}]
+  function rememberOpen(panel) {
+    if (!panel.id || FOCUS_PANELS.indexOf(panel.id) === -1) return;
+    openBefore[panel.id] = Array.prototype.map.call(panel.querySelectorAll("[data-session-id] details.complete[open]"), function (d) {
+      var area = d.querySelector("textarea");
+      return { session: d.closest("[data-session-id]").getAttribute("data-session-id"), text: area ? area.value : "" };
+    });
+  }
+  body.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    var kept = elt && elt.id && openBefore[elt.id];
+    if (!kept) return;
+    delete openBefore[elt.id];
+    kept.forEach(function (k) {
+      var d = elt.querySelector('[data-session-id="' + k.session + '"] details.complete');
+      if (!d) return; // the session moved on: nothing to complete any more
+      d.open = true;
+      var area = d.querySelector("textarea");
+      if (area && !area.value) area.value = k.text;
+    });
   });
 
   // The intake opens in a dialog once htmx has loaded it; a form posted from a dialog closes it.
