@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import Field, NinjaAPI, Schema
@@ -95,6 +96,16 @@ def error_responses(*statuses: int, post: bool = False) -> dict[int, type[ErrorO
 
 def error(request: HttpRequest, code: str, detail: str, status: int, **extra: Any) -> HttpResponse:
     return api.create_response(request, {"error": code, "detail": detail, **extra}, status=status)
+
+
+def form_error(request: HttpRequest, form: Form, *, fields: dict[str, str] | None = None) -> HttpResponse:
+    """The same rules as the pages: a bound form's errors (`errors`, by the form's field names) as
+    the API's 400, naming the first field by the API's name for it (`fields` maps the names)."""
+    errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+    first, messages = next(iter(errors.items()))
+    field = (fields or {}).get(first, first)
+    detail = messages[0] if field == "__all__" else f"{field}: {messages[0]}"
+    return error(request, "invalid_input", detail, 400, field=field, errors=errors)
 
 
 @api.exception_handler(DomainError)

@@ -14,6 +14,7 @@ HTTP_STATUS = {
     "not_found": 404,
     "forbidden": 403,
     "invalid_input": 400,
+    "diagnosis_closed": 409,  # diagnostics: outside the edit window (live, or 24 h after)
     "payments_not_configured": 409,
     "intake_already_submitted": 409,
     "already_rated": 409,

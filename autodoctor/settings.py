@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "mechanics",
     "customers",
     "billing",
+    "diagnostics",
 ]
 
 MIDDLEWARE = [
@@ -297,5 +298,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # diagnostics' PDF: WeasyPrint narrates every step at INFO
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

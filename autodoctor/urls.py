@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 import customers.api
+import diagnostics.api
 import mechanics.api
 import sessions_app.api
 from sessions_app import staff_views
@@ -12,6 +13,7 @@ from .api import api
 api.add_router("", sessions_app.api.router)
 api.add_router("", mechanics.api.router)
 api.add_router("", customers.api.router)
+api.add_router("", diagnostics.api.router)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -24,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),
     path("live/", include("sessions_app.live_urls")),
+    path("", include("diagnostics.urls")),  # before mechanics.urls: it owns the report's address
     path("mechanic/", include("mechanics.urls")),
     path("customer/", include("customers.urls")),
     path("", include("sessions_app.urls")),

@@ -4,13 +4,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import field_validator
 
 from autodoctor.access import api_customer
-from autodoctor.api import error, error_responses
+from autodoctor.api import error_responses, form_error
 from sessions_app.models import Session
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
@@ -88,15 +87,6 @@ INTAKE_FIELDS = {
 }
 
 
-def _form_error(request: HttpRequest, form: Form, *, fields: dict[str, str] | None = None) -> HttpResponse:
-    """The same rules as the pages: a form's errors as the API's 400, naming the first field."""
-    errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
-    first, messages = next(iter(errors.items()))
-    field = (fields or {}).get(first, first)
-    detail = f"{field}: {messages[0]}" if field != "__all__" else messages[0]
-    return error(request, "invalid_input", detail, 400, field=field, errors=errors)
-
-
 def customer_user(request: HttpRequest) -> User:
     """The signed-in customer's user (django_auth has already refused anonymous callers)."""
     return api_customer(request).user
@@ -165,7 +155,7 @@ def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
         }
     )
     if not form.is_valid():
-        return _form_error(request, form, fields=INTAKE_FIELDS)
+        return form_error(request, form, fields=INTAKE_FIELDS)
     intake = intake_create(customer=customer, details=IntakeDetails.from_cleaned(form.cleaned_data, []))
     return Status(201, {"intake_id": intake.pk, "next": "waiver", "warnings": list(form.warnings.values())})
 
@@ -186,7 +176,7 @@ def waiver_submit_endpoint(request: HttpRequest, payload: WaiverIn) -> Any:
         raise Http404
     form = WaiverForm(data={"full_name": payload.full_name, "agreed": "on" if payload.agreed else ""})
     if not form.is_valid():
-        return _form_error(request, form)
+        return form_error(request, form)
     outcome = waiver_submit(
         intake=intake,
         full_name=form.cleaned_data["full_name"],

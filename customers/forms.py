@@ -11,9 +11,8 @@ from django.utils import timezone
 from billing.stripe_client import stripe_configured
 from customers.models import PayWith
 from customers.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
+from diagnostics.vin import vin_decode
 from sessions_app.models import Plan
-
-from .services.vin import vin_check
 
 SCHEDULE_HORIZON_DAYS = 30
 
@@ -175,12 +174,23 @@ class IntakeForm(forms.Form):
         return year
 
     def clean_vin(self) -> str:
-        result = vin_check(self.cleaned_data.get("vin", ""))
-        if result.error:
-            raise forms.ValidationError(result.error)
-        if result.warning:
-            self.warnings["vin"] = result.warning
-        return result.vin
+        facts = vin_decode(self.cleaned_data.get("vin", ""))
+        if facts.error:
+            raise forms.ValidationError(facts.error)
+        if facts.warning:
+            self.warnings["vin"] = facts.warning
+        return facts.vin
+
+    def _fill_from_vin(self, data: dict[str, Any]) -> None:
+        """Make and year left empty are taken from a valid VIN (what the page's script pre-fills;
+        this covers the API and browsers without JavaScript). What the customer typed wins."""
+        if not data.get("vin") or "vehicle_make" in self.errors or "vehicle_year" in self.errors:
+            return
+        facts = vin_decode(data["vin"])
+        if not data.get("vehicle_make") and facts.manufacturer:
+            data["vehicle_make"] = facts.manufacturer[:60]
+        if data.get("vehicle_year") is None and facts.model_year:
+            data["vehicle_year"] = facts.model_year
 
     def clean_concern(self) -> str:
         return self.cleaned_data["concern"].strip()
@@ -209,6 +219,7 @@ class IntakeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
+        self._fill_from_vin(data)
         plan: Plan | None = data.get("plan")
         if plan is None:
             return data

@@ -36,6 +36,7 @@ QUEUE_ROW_FIELDS = (
     "session__intake__vehicle_year",
     "session__intake__vehicle_make",
     "session__intake__vehicle_model",
+    "session__intake__vin",  # diagnostics: the decoded VIN facts on the row
     "session__intake__concern",
 )
 

@@ -17,5 +17,4 @@ urlpatterns = [
     path("sessions/<int:session_id>/release/", views.release_session, name="mechanic_release"),
     path("sessions/<int:session_id>/complete/", views.complete_session, name="mechanic_complete"),
     path("sessions/<int:session_id>/intake/", views.session_intake, name="mechanic_session_intake"),
-    path("sessions/<int:session_id>/report/", views.session_report, name="mechanic_session_report"),
 ]

@@ -259,14 +259,6 @@ def session_intake(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     return render(request, template, {"session": session, "intake": session.intake})
 
 
-@require_GET
-@mechanic_required
-def session_report(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
-    """A printable report of one of this mechanic's sessions."""
-    session = get_object_or_404(own_sessions(mechanic=mechanic_of(request.user)), pk=session_id)
-    return render(request, "mechanics/report.html", {"session": session, "intake": session.intake})
-
-
 # --- the banner on the other mechanic pages --------------------------------------------------
 
 

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("autodoctor", "sessions_app", "billing", "customers", "mechanics")
+APPS = ("autodoctor", "sessions_app", "billing", "customers", "mechanics", "diagnostics")
 
 # Top to bottom. A module may import only from its own layer or below.
 WIRING, INTERFACES, DOMAIN, BILLING, PROFILES, PLATFORM = 5, 4, 3, 2, 1, 0
@@ -65,7 +65,8 @@ def layer(module: str) -> int:
         return INTERFACES
     if app in ("customers", "mechanics"):
         return PROFILES if module.split(".")[1:2] in (["models"], ["apps"], []) else INTERFACES
-    return {"sessions_app": DOMAIN, "billing": BILLING, "autodoctor": PLATFORM}[app]
+    # diagnostics: the diagnosis of a session, beside the session domain (sessions_app never imports it)
+    return {"sessions_app": DOMAIN, "diagnostics": DOMAIN, "billing": BILLING, "autodoctor": PLATFORM}[app]
 
 
 def is_interface(module: str) -> bool:

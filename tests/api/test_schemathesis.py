@@ -249,7 +249,34 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy:
         return _mostly(_plausible_intake(), body)
     if "summary" in body:
         return _mostly(st.fixed_dictionaries({"summary": _text(max_size=5001)}), body)
+    if "observed" in body:  # diagnostics: a finding
+        return _mostly(_plausible_finding(), body)
+    if "code" in body:  # diagnostics: a trouble code
+        return _mostly(
+            st.fixed_dictionaries(
+                {"code": st.sampled_from(["P0301", "p0420", "U0100", "P9999", "X0301"]) | _text(max_size=13)},
+                optional={
+                    "status": st.sampled_from(["active", "pending", "cleared"]),
+                    "notes": _text(max_size=30),
+                },
+            ),
+            body,
+        )
     return st.just(body)
+
+
+def _plausible_finding() -> st.SearchStrategy:
+    """A finding the form may well accept (diagnostics), so findings get past 400 to 201 and 409."""
+    cents = st.none() | st.integers(-1, 100_000)
+    return st.fixed_dictionaries(
+        {
+            "system": st.sampled_from(["engine", "brakes", "hvac", "warp"]),
+            "severity": st.sampled_from(["safe", "soon", "stop", "maybe"]),
+            "observed": st.sampled_from(["Front pads worn.", "", "pads\x00"]) | _text(max_size=50),
+            "cost_min_cents": cents,
+            "cost_max_cents": cents,
+        }
+    )
 
 
 @pytest.mark.parametrize("role", ["customer", "mechanic"])

@@ -262,9 +262,18 @@ def test_details_shows_the_whole_request_and_hides_the_surname(mech_client, queu
     assert "Video request from Alice" in html
     for hidden in ("Walker", "alice@example.com", "555 0100"):
         assert hidden not in html, hidden
-    for shown in ("2017 Honda Civic", "1HGCM82633A004352", "84000 mi", "Urgent", "Video Call", "30 min"):
+    for shown in (
+        "2017 Honda Civic",
+        "1HGCM82633A004352",
+        "84000 mi",
+        "Urgent",
+        "Video Call",
+        "30 min",
+        "Honda",
+    ):
         assert shown in html, shown
     assert f'<img src="/attachments/{queued["photo"].pk}/"' in html
+    assert "<dt>Manufacturer</dt>" in html and "<dt>Check digit</dt>" in html  # diagnostics' VIN facts
     assert f'action="/mechanic/assignments/{queued["assignment"].pk}/accept/"' in html
     assert ">Back</a>" in html
 
