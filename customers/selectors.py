@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from autodoctor.access import mechanic_of
 from billing.models import CreditLedger, Payment
 from customers.models import Customer, Intake, IntakeAttachment
 from sessions_app.live import state_token
@@ -16,6 +17,7 @@ from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
     CustomerActiveSession,
     active_session_for_customer,
+    queue_for_mechanic,
     session_history,
     session_version,
     state_version,
@@ -213,7 +215,8 @@ def customer_session(*, customer: Customer, session_id: int) -> Session | None:
 
 def attachment_for_viewer(*, user: Any, attachment_id: int) -> IntakeAttachment | None:
     """The attachment if `user` may see it: the intake's customer, a mechanic assigned to a
-    session of that intake, or staff. None otherwise (the view answers 404)."""
+    session of that intake, a mechanic who may take its queued request, or staff. None
+    otherwise (the view answers 404)."""
     if not getattr(user, "is_authenticated", False):
         return None
     attachment = IntakeAttachment.objects.select_related("intake__customer").filter(pk=attachment_id).first()
@@ -222,7 +225,15 @@ def attachment_for_viewer(*, user: Any, attachment_id: int) -> IntakeAttachment 
     if user.is_staff or attachment.intake.customer.user_id == user.pk:
         return attachment
     assigned = Session.objects.filter(intake_id=attachment.intake_id, mechanic__user_id=user.pk).exists()
-    return attachment if assigned else None
+    if assigned:
+        return attachment
+    # [mech hook] A mechanic judging a queued request they may take (its Details page) sees its
+    # photos too: the queue's own filters decide.
+    mechanic = mechanic_of(user)
+    if mechanic is None:
+        return None
+    queued = queue_for_mechanic(mechanic=mechanic).filter(session__intake_id=attachment.intake_id).exists()
+    return attachment if queued else None
 
 
 def plans_on_offer() -> list[Plan]:

@@ -66,7 +66,12 @@ class DashboardFilters:
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.search.strip() or self.session_type or self.date_from or self.date_to)
+        return self.active_count > 0
+
+    @property
+    def active_count(self) -> int:
+        """How many filters narrow the list (the phone's collapsed "Filter" control says so)."""
+        return sum(map(bool, (self.search.strip(), self.session_type, self.date_from, self.date_to)))
 
     def query_string(self, *, tab: str | None = None, page: int | None = None) -> str:
         """The filters as a URL query (empty values left out), e.g. for tab and page links."""
@@ -408,6 +413,8 @@ def shared_queue_panel(
     claims = panel_token_claims(session_key=session_key, token=token)
     if claims is None or claims.version != recent_state_version():
         return None
+    if claims.locked_with:
+        return None  # the lock message links to this mechanic's own sessions: the checked path
     scope = QueueScope(workshop_id=claims.workshop_id, locked_with=claims.locked_with)
     key = make_template_fragment_key(
         "mechanic-queue", [queue_fragment_key(scope, claims.version, page=1, now=timezone.now())]

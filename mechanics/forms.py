@@ -63,3 +63,22 @@ class ForceEndAllForm(forms.Form):
         label="Yes, release my waiting sessions to the queue and complete my live ones.",
         error_messages={"required": "Tick the box to confirm."},
     )
+
+
+class MechanicSettingsForm(forms.Form):
+    """The Settings page: one field per preference (quiet hours join here with the reach issue)."""
+
+    email_notifications = forms.BooleanField(
+        label="Email notifications: email me about new requests and my sessions",
+        required=False,
+    )
+    show_dashboard_tip = forms.BooleanField(
+        label='Show the "How it works" tip on my dashboard', required=False
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, mechanic: Any, **kwargs: Any) -> None:
+        initial = {
+            "email_notifications": mechanic.email_notifications,
+            "show_dashboard_tip": mechanic.show_dashboard_tip,
+        }
+        super().__init__(data, initial=initial, **kwargs)

@@ -27,6 +27,8 @@ class Mechanic(models.Model):
         max_length=12, choices=Availability.choices, default=Availability.AVAILABLE
     )
     email_notifications = models.BooleanField(default=True)
+    # The dashboard's "How it works" tip, until the mechanic dismisses it (Settings shows it again).
+    show_dashboard_tip = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["display_name"]

@@ -11,11 +11,16 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from mechanics.models import Mechanic
-from sessions_app.models import Session, SessionAssignment
-from sessions_app.selectors import narrowed, queue_for_mechanic, state_version_sql
+from sessions_app.models import Session, SessionAssignment, SessionEvent
+from sessions_app.selectors import (
+    active_sessions_for_mechanic,
+    narrowed,
+    queue_for_mechanic,
+    state_version_sql,
+)
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus
 
 # The columns a queue row shows: the select_related joins stay, their width does not.
@@ -145,3 +150,24 @@ class KnownCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.known_count
+
+
+def request_for_mechanic(*, mechanic: Mechanic, assignment_id: int) -> SessionAssignment | None:
+    """A queued request this mechanic may take (the queue's own filters: general requests and
+    their workshop's), with its intake and photos; None for anything else (taken, gone, or
+    another workshop's). Two queries."""
+    return (
+        queue_for_mechanic(mechanic=mechanic)
+        .filter(pk=assignment_id)
+        .prefetch_related("session__intake__attachments")
+        .first()
+    )
+
+
+def banner_sessions(*, mechanic: Mechanic) -> list[Session]:
+    """The mechanic's waiting and live sessions for the banner, live first, each annotated with
+    its newest event id (`version`: the banner's stamp moves whenever one of them changes).
+    One query."""
+    newest_event = SessionEvent.objects.filter(session=OuterRef("pk")).order_by("-id").values("id")[:1]
+    sessions = active_sessions_for_mechanic(mechanic=mechanic).annotate(version=Subquery(newest_event))
+    return sorted(sessions, key=lambda s: (s.status != SessionStatus.LIVE, s.created_at))

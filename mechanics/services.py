@@ -1,6 +1,10 @@
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from sessions_app.events import event_record
+from sessions_app.models import Session, SessionEvent
+from sessions_app.transitions import SessionEventType
+
 from .models import Mechanic, Workshop
 
 
@@ -36,3 +40,44 @@ def mechanic_set_availability(*, mechanic: Mechanic, available: bool) -> Mechani
     mechanic.availability = Mechanic.Availability.AVAILABLE if available else Mechanic.Availability.AWAY
     mechanic.save(update_fields=["availability"])
     return mechanic
+
+
+def mechanic_update_settings(
+    *, mechanic: Mechanic, email_notifications: bool, show_dashboard_tip: bool
+) -> Mechanic:
+    """What the Settings page saves (quiet hours join here when the reach issue adds them)."""
+    mechanic.email_notifications = email_notifications
+    mechanic.show_dashboard_tip = show_dashboard_tip
+    mechanic.save(update_fields=["email_notifications", "show_dashboard_tip"])
+    return mechanic
+
+
+def mechanic_dismiss_tip(*, mechanic: Mechanic) -> Mechanic:
+    """The dashboard's "How it works" tip, dismissed for good (Settings can bring it back)."""
+    mechanic.show_dashboard_tip = False
+    mechanic.save(update_fields=["show_dashboard_tip"])
+    return mechanic
+
+
+def request_viewed_record(*, session: Session, mechanic: Mechanic) -> bool:
+    """Record that `mechanic` opened the Details of a queued request (REQUEST_VIEWED), at most
+    once per mechanic and session; True when this call recorded it.
+
+    It never locks the request: the row locked is the mechanic's own, which serialises their
+    tabs (so two at once record once) without holding up anyone accepting the session."""
+    seen = SessionEvent.objects.filter(
+        session=session, type=SessionEventType.REQUEST_VIEWED, actor_id=mechanic.user_id
+    )
+    if seen.exists():  # the common case, a second look: no lock, no transaction
+        return False
+    with transaction.atomic():
+        Mechanic.objects.select_for_update().filter(pk=mechanic.pk).first()
+        if seen.exists():  # another tab of theirs recorded it meanwhile
+            return False
+        event_record(
+            session=session,
+            type=SessionEventType.REQUEST_VIEWED,
+            actor=mechanic.user,
+            data={"mechanic": mechanic.pk},
+        )
+        return True

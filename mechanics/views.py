@@ -7,6 +7,7 @@ answers with a toast and a `dashboard-changed` event so every panel refreshes at
 from collections.abc import Callable
 from functools import wraps
 from typing import Concatenate
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -28,8 +29,10 @@ from sessions_app.live import (
     pulse_token_version,
     recent_state_version,
     session_key_of,
+    state_token_version,
 )
 from sessions_app.models import SessionAssignment
+from sessions_app.selectors import state_version
 from sessions_app.services import (
     session_accept,
     session_complete,
@@ -37,11 +40,18 @@ from sessions_app.services import (
     session_release,
     session_start,
 )
+from sessions_app.transitions import TRANSITIONS
 
+from .banner import BANNER_PURPOSE, BANNER_TOKEN_MAX_AGE, mechanic_banner
 from .dashboard import MechanicDashboard, shared_queue_panel
-from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm
-from .selectors import MechanicContext, dashboard_mechanic, own_sessions
-from .services import mechanic_set_availability
+from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm, MechanicSettingsForm
+from .selectors import MechanicContext, dashboard_mechanic, own_sessions, request_for_mechanic
+from .services import (
+    mechanic_dismiss_tip,
+    mechanic_set_availability,
+    mechanic_update_settings,
+    request_viewed_record,
+)
 
 PANELS = ("stats", "active", "tabnav", "tablist")
 
@@ -88,6 +98,7 @@ def _after_action(
     if request.htmx and not to:
         response = HttpResponse(status=204)
         trigger_client_event(response, "toast", {"message": text, "level": messages.DEFAULT_TAGS[level]})
+        trigger_client_event(response, "session-changed")  # the banner, on the other mechanic pages
         return trigger_client_event(response, "dashboard-changed")
     messages.add_message(request, level, text)
     target = to or reverse("mechanic_dashboard")
@@ -246,3 +257,102 @@ def session_intake(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(queryset, pk=session_id)
     template = "mechanics/intake.html#intake" if request.htmx else "mechanics/intake.html"
     return render(request, template, {"session": session, "intake": session.intake})
+
+
+# --- the banner on the other mechanic pages --------------------------------------------------
+
+
+BANNER_TOKEN_EVENT = "mechanic-banner-token"  # mechanic.js keeps the token for the next polls
+
+
+def _page_path(request: HtmxHttpRequest) -> str:
+    """The path of the page the mechanic is on (for htmx requests, the page that asked)."""
+    if request.htmx and request.htmx.current_url_abs_path:
+        return urlsplit(request.htmx.current_url_abs_path).path
+    return request.path
+
+
+@require_GET
+@no_store  # a live poll: never stored by a browser or proxy
+def banner(request: HtmxHttpRequest) -> HttpResponse:
+    """The banner's poll: 204 when nothing changed, the new banner otherwise. Nothing changed
+    anywhere since its state token was issued: 204 after at most one query, before session,
+    user or profile load. Otherwise the banner's own stamp decides."""
+    known = state_token_version(
+        purpose=BANNER_PURPOSE,
+        session_key=session_key_of(request.COOKIES),
+        token=request.GET.get("t", ""),
+        max_age=BANNER_TOKEN_MAX_AGE,
+    )
+    if known is not None and known == recent_state_version(expect=live_version_of(request.GET)):
+        return HttpResponse(status=204)
+    return _banner_checked(request)
+
+
+@mechanic_required
+def _banner_checked(request: HtmxHttpRequest) -> HttpResponse:
+    session_key = request.session.session_key
+    seen = state_version()  # first: a token issued from it is never newer than what follows
+    state = mechanic_banner(
+        mechanic=mechanic_of(request.user), here=_page_path(request), session_key=session_key, state=seen
+    )
+    if request.GET.get("v") == state.version:
+        # This banner is unchanged though something else changed: a fresh token, so the next
+        # polls take the fast path again.
+        response = HttpResponse(status=204)
+        return (
+            trigger_client_event(response, BANNER_TOKEN_EVENT, {"t": state.token})
+            if state.token
+            else response
+        )
+    return render(request, "mechanics/banner.html", {"banner": state})
+
+
+# --- a queued request in full, before accepting ------------------------------------------------
+
+
+@require_GET
+@mechanic_required
+def request_details(request: HtmxHttpRequest, assignment_id: int) -> HttpResponse:
+    """The whole request as the queue shows it to this mechanic, without the customer's surname,
+    email or phone (those come with Accept). Only a request this mechanic may take (404
+    otherwise); opening it is recorded once per mechanic, and takes nothing."""
+    mechanic = mechanic_of(request.user)
+    assignment = request_for_mechanic(mechanic=mechanic, assignment_id=assignment_id)
+    if assignment is None:
+        raise Http404
+    request_viewed_record(session=assignment.session, mechanic=mechanic)
+    intake = assignment.session.intake
+    context = {
+        "assignment": assignment,
+        "session": assignment.session,
+        "intake": intake,
+        "attachments": list(intake.attachments.all()) if intake is not None else [],
+        "accept_label": TRANSITIONS["accept"].label,
+    }
+    return render(request, "mechanics/request_details.html", context)
+
+
+# --- the dashboard's tip and the Settings page ---------------------------------------------------
+
+
+@require_POST
+@mechanic_required
+def dismiss_tip(request: HtmxHttpRequest) -> HttpResponse:
+    """ "Got it" on the dashboard's How it works tip: gone for good (Settings brings it back)."""
+    mechanic_dismiss_tip(mechanic=mechanic_of(request.user))
+    if request.htmx:
+        return HttpResponse("")  # the tip is swapped out for nothing
+    return redirect("mechanic_dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+@mechanic_required
+def mechanic_settings(request: HtmxHttpRequest) -> HttpResponse:
+    mechanic = mechanic_of(request.user)
+    form = MechanicSettingsForm(request.POST if request.method == "POST" else None, mechanic=mechanic)
+    if request.method == "POST" and form.is_valid():
+        mechanic_update_settings(mechanic=mechanic, **form.cleaned_data)
+        messages.success(request, "Your settings are saved.")
+        return redirect("mechanic_settings")
+    return render(request, "mechanics/settings.html", {"form": form})

@@ -3,6 +3,10 @@
    every action is a plain form post. */
 (function () {
   "use strict";
+  // Loaded by the dashboard and by the banner on every other mechanic page: once is enough.
+  var AD = (window.AutoDoctor = window.AutoDoctor || {});
+  if (AD.mechanicReady) return;
+  AD.mechanicReady = true;
 
   var body = document.body;
 
@@ -38,6 +42,127 @@
     if (e.detail.elt && e.detail.elt.id === "panel-tablist" && pulse && pulse.dataset.panelToken) {
       e.detail.parameters.pt = pulse.dataset.panelToken;
     }
+    // The banner's poll brings its state token (an unchanged poll is answered before anything
+    // loads) and the version the live stream last announced (see live.js).
+    var elt = e.detail.elt;
+    if (elt && elt.id === "mechanic-banner" && e.detail.verb === "get") {
+      if (elt.dataset.token) e.detail.parameters.t = elt.dataset.token;
+      if (AD.live && AD.live.version) e.detail.parameters.lv = AD.live.version;
+    }
+  });
+  body.addEventListener("mechanic-banner-token", function (e) {
+    var banner = document.getElementById("mechanic-banner");
+    if (banner && e.detail && e.detail.t) banner.dataset.token = e.detail.t;
+  });
+
+  // --- "Updated 14:03:12": when the panels last came back ----------------------------------
+  var PANELS = ["panel-stats", "my-active-work", "panel-tabnav", "panel-tablist"];
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  function stampRefreshed() {
+    var stamp = document.getElementById("refreshed-at");
+    if (!stamp) return;
+    var now = new Date();
+    stamp.textContent = "Updated " + two(now.getHours()) + ":" + two(now.getMinutes()) + ":" + two(now.getSeconds());
+  }
+  stampRefreshed();
+  body.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (elt && PANELS.indexOf(elt.id) !== -1) stampRefreshed();
+  });
+
+  // --- the filters: folded behind "Filter" on a phone, open on a wide screen -----------------
+  var filterToggle = document.querySelector("details[data-open-wide]");
+  if (filterToggle && window.matchMedia && window.matchMedia("(min-width: 641px)").matches) filterToggle.open = true;
+
+  // --- focus survives a panel swap ---------------------------------------------------------
+  // The panels are replaced whole after a change; the element that had the focus goes with its
+  // panel. Put it back: the same element if it is still there (same id, or same text in the
+  // same session's card), else the first control of that card, else the panel itself.
+  var FOCUS_PANELS = PANELS.concat(["mechanic-banner"]);
+  var lastFocus = null;
+
+  function panelOf(el) {
+    for (var node = el; node && node !== body; node = node.parentElement) {
+      if (node.id && FOCUS_PANELS.indexOf(node.id) !== -1) return node;
+    }
+    return null;
+  }
+  document.addEventListener("focusin", function (e) {
+    var el = e.target instanceof Element ? e.target : null;
+    var panel = el && panelOf(el);
+    if (!panel) return;
+    var card = el.closest("[data-session-id]");
+    lastFocus = {
+      panel: panel.id,
+      id: el.id || "",
+      tag: el.tagName,
+      text: (el.textContent || "").trim(),
+      session: card ? card.getAttribute("data-session-id") : "",
+    };
+  });
+
+  function focusable(root) {
+    return root.querySelector("a[href], button:not([disabled]), summary, textarea, input:not([type=hidden]), select");
+  }
+  function restoreFocus(panel) {
+    var memo = lastFocus;
+    if (!memo || memo.panel !== panel.id) return;
+    var active = document.activeElement;
+    if (active && active !== body && document.contains(active)) return; // focus is still somewhere real
+    var target = memo.id ? document.getElementById(memo.id) : null;
+    var card = memo.session ? panel.querySelector('[data-session-id="' + memo.session + '"]') : null;
+    if (!target && (card || !memo.session)) {
+      var same = Array.prototype.filter.call((card || panel).querySelectorAll(memo.tag), function (el) {
+        return (el.textContent || "").trim() === memo.text;
+      });
+      target = same[0] || (card && focusable(card));
+    }
+    if (!target || !panel.contains(target)) target = panel;
+    if (target === panel && !panel.hasAttribute("tabindex")) panel.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  }
+  body.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (elt && elt.id && FOCUS_PANELS.indexOf(elt.id) !== -1 && document.contains(elt)) restoreFocus(elt);
+  });
+  // An action's button is disabled while it posts, which drops the focus to the page; the
+  // panel swap that follows puts it back (above). Do not replace a panel while its summary is
+  // being typed.
+  // Nor while one of its forms is posting: htmx drops the answer of a form that left the page,
+  // and with it the toast and the refresh the answer asks for (the refresh comes anyway).
+  body.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail.target;
+    var active = document.activeElement;
+    if (!target || !e.detail.requestConfig || e.detail.requestConfig.verb !== "get") return;
+    var typing = active && active.tagName === "TEXTAREA" && target.contains(active);
+    if (typing || target.querySelector("form.htmx-request")) {
+      e.detail.shouldSwap = false;
+      return;
+    }
+    rememberOpen(target);
+  });
+
+  // A "Complete…" the mechanic opened stays open through a refresh, with what they typed.
+  var openBefore = {}; // panel id -> [{session, text}]
+  function rememberOpen(panel) {
+    if (!panel.id || FOCUS_PANELS.indexOf(panel.id) === -1) return;
+    openBefore[panel.id] = Array.prototype.map.call(panel.querySelectorAll("[data-session-id] details.complete[open]"), function (d) {
+      var area = d.querySelector("textarea");
+      return { session: d.closest("[data-session-id]").getAttribute("data-session-id"), text: area ? area.value : "" };
+    });
+  }
+  body.addEventListener("htmx:load", function (e) {
+    var elt = e.detail && e.detail.elt;
+    var kept = elt && elt.id && openBefore[elt.id];
+    if (!kept) return;
+    delete openBefore[elt.id];
+    kept.forEach(function (k) {
+      var d = elt.querySelector('[data-session-id="' + k.session + '"] details.complete');
+      if (!d) return; // the session moved on: nothing to complete any more
+      d.open = true;
+      var area = d.querySelector("textarea");
+      if (area && !area.value) area.value = k.text;
+    });
   });
 
   // The intake opens in a dialog once htmx has loaded it; a form posted from a dialog closes it.

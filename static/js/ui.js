@@ -15,7 +15,43 @@
   var body = document.body;
 
   // --- toasts -------------------------------------------------------------------------------
+  // A toast never covers what the page marks to avoid (the lock message, Accept buttons,
+  // [data-toast-avoid]): the stack goes to the bottom corner, else to the top, else into the
+  // page's flow under the header, where it covers nothing. Each can be dismissed; #toasts is a
+  // polite live region (errors are alerts).
   var TOAST_MS = 7000;
+  var AVOID = ".lock, .request-accept, [data-toast-avoid]";
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  function placeToasts() {
+    var box = document.getElementById("toasts");
+    if (!box || !box.children.length) return;
+    var avoid = Array.prototype.slice.call(document.querySelectorAll(AVOID)).map(function (el) {
+      return el.getBoundingClientRect();
+    }).filter(function (r) { return r.width > 0 && r.height > 0; });
+    var places = ["", "toasts-top"];
+    for (var i = 0; i < places.length; i++) {
+      box.classList.remove("toasts-top", "toasts-inline");
+      if (places[i]) box.classList.add(places[i]);
+      var rect = box.getBoundingClientRect();
+      if (!avoid.some(function (r) { return overlaps(rect, r); })) return;
+    }
+    box.classList.remove("toasts-top");
+    box.classList.add("toasts-inline");
+  }
+  AD.placeToasts = placeToasts;
+  var placing = false;
+  function placeSoon() {
+    if (placing) return;
+    placing = true;
+    window.requestAnimationFrame(function () { placing = false; placeToasts(); });
+  }
+  window.addEventListener("scroll", placeSoon, { passive: true });
+  window.addEventListener("resize", placeSoon);
+  body.addEventListener("htmx:load", placeSoon);
 
   function toast(message, level) {
     var box = document.getElementById("toasts");
@@ -23,15 +59,46 @@
     var el = document.createElement("div");
     el.className = "toast toast-" + (level || "info");
     if (level === "error") el.setAttribute("role", "alert"); // the others: #toasts is a polite live region
-    el.textContent = message;
+    var text = document.createElement("span");
+    text.className = "toast-text";
+    text.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "\u00d7";
+    close.addEventListener("click", function () { el.remove(); placeToasts(); });
+    el.appendChild(text);
+    el.appendChild(close);
     box.appendChild(el);
-    setTimeout(function () { el.remove(); }, TOAST_MS);
+    placeToasts();
+    setTimeout(function () { el.remove(); placeToasts(); }, TOAST_MS);
   }
   AD.toast = toast;
   body.addEventListener("toast", function (e) {
     var detail = e.detail || {};
     toast(detail.message, detail.level);
   });
+
+  // --- header navigation: a Menu button folds the links at phone width ----------------------
+  var nav = document.querySelector("[data-nav]");
+  var navToggle = nav && nav.querySelector(".nav-toggle");
+  if (nav && navToggle) {
+    nav.classList.add("nav-collapsible");
+    navToggle.hidden = false;
+    navToggle.addEventListener("click", function () {
+      var open = navToggle.getAttribute("aria-expanded") !== "true";
+      navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("nav-open", open);
+    });
+    nav.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && nav.classList.contains("nav-open")) {
+        navToggle.setAttribute("aria-expanded", "false");
+        nav.classList.remove("nav-open");
+        navToggle.focus();
+      }
+    });
+  }
 
   // --- dialogs ------------------------------------------------------------------------------
   document.addEventListener("click", function (e) {

@@ -101,6 +101,22 @@ def test_mechanic_pages(scene, new_page, live_server, viewport):
     page.get_by_role("link", name="View Intake").first.click()
     expect(page.locator("#intake-dialog")).to_be_visible()
     found["intake dialog"] = violations(page)
+    # The mechanic's side, finished (issue 15): Settings with the active-session banner, a
+    # queued request's Details, the dashboard's filters unfolded, the phone's menu opened.
+    page.goto("/mechanic/settings/")
+    expect(page.locator("#mechanic-banner [data-testid=mechanic-banner-status]")).to_have_text("Live")
+    found["settings with the banner"] = violations(page)
+    page.goto("/mechanic/dashboard/")
+    page.get_by_role("link", name="Details of the request from Bob").click()
+    expect(page.get_by_role("heading", name="Chat request from Bob")).to_be_visible()
+    found["request details"] = violations(page)
+    page.goto("/mechanic/dashboard/")
+    page.locator("#filter-toggle").evaluate("(d) => { d.open = true; }")
+    found["dashboard, filters open"] = violations(page)
+    if page.get_by_role("button", name="Menu").is_visible():
+        page.get_by_role("button", name="Menu").click()
+        expect(page.get_by_role("link", name="Settings")).to_be_visible()
+        found["menu open"] = violations(page)
     assert found == {path: [] for path in found}
 
 

@@ -204,15 +204,16 @@ def test_query_counts_are_flat_in_the_number_of_lines(
     done, alice_client, mike_client, client, django_assert_num_queries
 ):
     quote = with_twelve_lines(send_quote(done))
-    # session, user, mechanic; the session; the latest quote with its people; its lines
-    with django_assert_num_queries(6):
+    # session, user, mechanic; the session; the latest quote with its people; its lines; the
+    # mechanic's active-session banner on every mechanic page (2)
+    with django_assert_num_queries(8):
         assert mike_client.get(f"/quotes/sessions/{done.pk}/new/").status_code == 200
     link = link_of(quote)
     with django_assert_num_queries(2):  # the quote with its people; its lines
         assert client.get(link).status_code == 200
-    # the diagnostics report's 7 (diagnostics.views.report), the room's attachments (1) + the
-    # quote; its lines
-    with django_assert_num_queries(10):
+    # the diagnostics report's 7 (diagnostics.views.report), the room's attachments (1), the
+    # mechanic's active-session banner (2) + the quote; its lines
+    with django_assert_num_queries(12):
         assert b"Repair quote" in mike_client.get(f"/mechanic/sessions/{done.pk}/report/").content
     # the room as before (11, with its shared photos) + the quote and its lines
     with django_assert_num_queries(13):
