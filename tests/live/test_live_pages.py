@@ -69,3 +69,61 @@ def test_without_a_stream_the_dashboard_polls_and_says_so(live_page, live_uvicor
     expect(page.locator("#live-indicator")).to_contain_text(re.compile(r"Live · updated \d+ s ago"))
     make_session(make_customer(full_name="Oscar Polling"))
     expect(page.locator("#queue")).to_contain_text("Oscar", timeout=6000)  # the 2 s polls
+
+
+HIDE = """(hidden) => {
+  if (!window.__visibility) {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => window.__visibility });
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => window.__visibility === "hidden" });
+  }
+  window.__visibility = hidden ? "hidden" : "visible";
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_hidden_tab_closes_its_stream_and_catches_up_when_shown(live_page):
+    """Hidden for longer than hiddenCloseMs (1 s here, about a minute for real): the stream
+    closes and the header says so; shown again, a new stream names the last version the page
+    heard and the change made meanwhile shows without waiting for a poll."""
+    mechanic = make_mechanic()
+    page = live_page(mechanic.user)
+    page.add_init_script("window.AutoDoctorHiddenCloseMs = 1000;")
+    streams = []
+    page.on("request", lambda r: streams.append(r.url) if "/live/mechanic/" in r.url else None)
+    closed = []
+    page.on("requestfailed", lambda r: closed.append(r.url) if "/live/mechanic/" in r.url else None)
+    page.on("requestfinished", lambda r: closed.append(r.url) if "/live/mechanic/" in r.url else None)
+    page.goto("/mechanic/dashboard/")
+    expect(page.locator("#live-indicator")).to_have_text("Live")
+    assert len(streams) == 1
+
+    page.evaluate(HIDE, True)
+    expect(page.locator("body[data-live=paused]")).to_have_count(1, timeout=5000)
+    expect(page.locator("#live-indicator")).to_have_text("Paused while hidden")
+    page.wait_for_timeout(500)
+    assert closed == streams  # the browser ended the stream (the server unsubscribes it)
+
+    make_session(make_customer(full_name="Hana Hidden"))  # while nobody listens
+    page.wait_for_timeout(1500)
+    expect(page.locator("#queue")).not_to_contain_text("Hana")  # no stream, no ticking polls
+
+    page.evaluate(HIDE, False)
+    expect(page.locator("#queue")).to_contain_text("Hana", timeout=SOON)
+    expect(page.locator("#live-indicator")).to_have_text("Live")
+    assert len(streams) == 2 and "v=" in streams[1]  # reopened, naming the version it had
+
+
+def test_a_tab_hidden_only_briefly_keeps_its_stream(live_page):
+    mechanic = make_mechanic()
+    page = live_page(mechanic.user)
+    page.add_init_script("window.AutoDoctorHiddenCloseMs = 3000;")
+    streams = []
+    page.on("request", lambda r: streams.append(r.url) if "/live/mechanic/" in r.url else None)
+    page.goto("/mechanic/dashboard/")
+    expect(page.locator("#live-indicator")).to_have_text("Live")
+    page.evaluate(HIDE, True)
+    page.wait_for_timeout(1000)
+    page.evaluate(HIDE, False)
+    page.wait_for_timeout(3000)  # past the close delay: the timer was cancelled
+    expect(page.locator("body[data-live=open]")).to_have_count(1)
+    assert len(streams) == 1
