@@ -3,9 +3,10 @@ upload stops being stored at its limit while it streams (nothing past the limit 
 disk); an oversized file then arrives as an empty placeholder that the form refuses with the limit
 in words, keeping what the customer typed."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
@@ -31,16 +32,32 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
 
 
 class RequestSizeLimitMiddleware:
-    """Refuse a body whose Content-Length is over MAX_REQUEST_BYTES without reading it."""
+    """Refuse a body whose Content-Length is over MAX_REQUEST_BYTES without reading it. Sync and
+    async (under uvicorn an async view then needs no thread hop to pass it)."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        length = request.META.get("CONTENT_LENGTH") or ""
-        if length.isdigit() and int(length) > settings.MAX_REQUEST_BYTES:
-            return too_large_response(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if _too_large(request):
+            response = too_large_response(request)
+            return self._answer(response) if self.is_async else response
         return self.get_response(request)
+
+    @staticmethod
+    async def _answer(response: HttpResponse) -> HttpResponse:
+        return response
+
+
+def _too_large(request: HttpRequest) -> bool:
+    length = request.META.get("CONTENT_LENGTH") or ""
+    return length.isdigit() and int(length) > settings.MAX_REQUEST_BYTES
 
 
 class OversizedUpload(UploadedFile):

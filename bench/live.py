@@ -149,7 +149,7 @@ class Server:
                 "--no-control-socket", "--backlog", "4096", "--log-level", "warning",
             ]  # fmt: skip
         self.process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz/", timeout=2)
