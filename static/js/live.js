@@ -65,6 +65,19 @@
   // --- hidden tabs --------------------------------------------------------------------------
   var parked = null; // {element, parent, next}: the stream element taken out while hidden
   var hiddenTimer = null;
+  // Every EventSource the SSE extension makes, so a pause can close them: taking the element
+  // out of the page does not (htmx.remove runs no cleanup), and a reconnect timer the extension
+  // had already set must not open a new one while paused.
+  var sources = [];
+  if (window.htmx && htmx.createEventSource) {
+    var makeSource = htmx.createEventSource;
+    htmx.createEventSource = function (url) {
+      var source = makeSource(url);
+      if (live.paused) source.close();
+      else sources.push(source);
+      return source;
+    };
+  }
 
   function pause() {
     hiddenTimer = null;
@@ -72,7 +85,9 @@
     if (document.visibilityState === "visible" || !stream || !window.htmx) return;
     parked = { element: stream.cloneNode(false), parent: stream.parentNode, next: stream.nextSibling };
     live.paused = true;
-    htmx.remove(stream); // the SSE extension closes its EventSource (htmx:sseClose)
+    htmx.remove(stream);
+    sources.forEach(function (source) { source.close(); });
+    sources = [];
     setOpen(false);
     announce();
   }
