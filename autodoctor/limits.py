@@ -3,15 +3,16 @@ upload stops being stored at its limit while it streams (nothing past the limit 
 disk); an oversized file then arrives as an empty placeholder that the form refuses with the limit
 in words, keeping what the customer typed."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+
+from autodoctor.middleware import SyncAndAsyncMiddleware
 
 
 def megabytes(size: int) -> str:
@@ -31,18 +32,8 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     return HttpResponse(html, status=413)
 
 
-class RequestSizeLimitMiddleware:
-    """Refuse a body whose Content-Length is over MAX_REQUEST_BYTES without reading it. Sync and
-    async (under uvicorn an async view then needs no thread hop to pass it)."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+class RequestSizeLimitMiddleware(SyncAndAsyncMiddleware):
+    """Refuse a body whose Content-Length is over MAX_REQUEST_BYTES without reading it."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if _too_large(request):

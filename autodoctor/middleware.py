@@ -90,9 +90,9 @@ def note_outage(sender: Any, request: HttpRequest | None = None, **kwargs: Any) 
         setattr(request, OUTAGE_ATTRIBUTE, exc)
 
 
-class DatabaseOutageMiddleware:
-    """Place it early (right after SecurityMiddleware and whitenoise): everything below it is
-    covered."""
+class SyncAndAsyncMiddleware:
+    """A middleware Django runs sync under gunicorn and async under uvicorn: an async view (the
+    live streams) then passes it without a thread hop. Subclasses branch on `is_async`."""
 
     sync_capable = True
     async_capable = True
@@ -102,6 +102,14 @@ class DatabaseOutageMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        raise NotImplementedError
+
+
+class DatabaseOutageMiddleware(SyncAndAsyncMiddleware):
+    """Place it early (right after SecurityMiddleware and whitenoise): everything below it is
+    covered."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:

@@ -207,15 +207,16 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-class Clients:
-    """N streams in one asyncio loop (its own thread); records when each client heard each hint."""
+class Fleet:
+    """N clients in one asyncio loop of their own thread, opened BATCH at a time."""
+
+    BATCH = 100
 
     def __init__(self, port: int, cookies: list[str]) -> None:
         self.port, self.cookies = port, cookies
-        self.heard: list[list[float]] = [[] for _ in cookies]  # per client: arrival of each "queue" hint
-        self.open = 0
-        self.loop = new_loop()
+        self.heard: list[list[float]] = [[] for _ in cookies]  # per client: when it heard of a change
         self.stopping = False
+        self.loop = new_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.tasks = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(120)
@@ -224,9 +225,28 @@ class Clients:
         tasks = []
         for i, cookie in enumerate(self.cookies):
             tasks.append(asyncio.ensure_future(self._client(i, cookie)))
-            if i % 100 == 99:
+            if i % self.BATCH == self.BATCH - 1:
                 await asyncio.sleep(0.05)  # do not flood the accept queue
         return tasks
+
+    async def _client(self, i: int, cookie: str) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stopping = True
+        for task in self.tasks:
+            self.loop.call_soon_threadsafe(task.cancel)
+        time.sleep(0.5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class Clients(Fleet):
+    """N streams; records when each client heard each "queue" hint."""
+
+    def __init__(self, port: int, cookies: list[str]) -> None:
+        self.open = 0
+        super().__init__(port, cookies)
 
     async def _client(self, i: int, cookie: str) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**16)
@@ -249,46 +269,25 @@ class Clients:
         finally:
             writer.close()
 
-    def close(self) -> None:
-        self.stopping = True
-        for task in self.tasks:
-            self.loop.call_soon_threadsafe(task.cancel)
-        time.sleep(0.5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
 
 PULSE = "/mechanic/dashboard/pulse/"
 PULSE_TOKEN = re.compile(r'dashboard/pulse/\?v=([^"&]+)"')
 
 
-class Pollers:
+class Pollers(Fleet):
     """N dashboards polling the pulse every 2 s as today's pages do without a stream (in one
     asyncio loop of its own thread; a connection per poll, as gunicorn's sync workers close
     after each answer). A 204 means unchanged; a 200 carries the new pulse token (the page would
     then fetch its panels: not counted here, so polling's figures are its best case)."""
 
     PERIOD = 2.0
+    BATCH = 50
 
     def __init__(self, port: int, cookies: list[str]) -> None:
-        self.port, self.cookies = port, cookies
         self.ready = 0
         self.latencies: list[tuple[float, float]] = []  # (sent at, seconds) of every poll
-        self.heard: list[list[float]] = [[] for _ in cookies]  # per client: when a poll saw a change
         self.errors = 0
-        self.stopping = False
-        self.loop = new_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.tasks = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(120)
-
-    async def _start(self) -> list:
-        tasks = []
-        for i, cookie in enumerate(self.cookies):
-            tasks.append(asyncio.ensure_future(self._client(i, cookie)))
-            if i % 50 == 49:
-                await asyncio.sleep(0.05)
-        return tasks
+        super().__init__(port, cookies)
 
     async def _get(self, path: str, cookie: str) -> tuple[int, bytes]:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=2**16)
@@ -336,14 +335,6 @@ class Pollers:
 
     def between(self, start: float, end: float) -> list[float]:
         return [seconds for sent, seconds in self.latencies if start <= sent < end]
-
-    def close(self) -> None:
-        self.stopping = True
-        for task in self.tasks:
-            self.loop.call_soon_threadsafe(task.cancel)
-        time.sleep(0.5)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
 
 
 def percentile(values: list[float], p: float) -> float:
