@@ -73,6 +73,7 @@
     var makeSource = htmx.createEventSource;
     htmx.createEventSource = function (url) {
       var source = makeSource(url);
+      sources = sources.filter(function (s) { return s.readyState !== EventSource.CLOSED; });
       if (live.paused) source.close();
       else sources.push(source);
       return source;
