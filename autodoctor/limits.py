@@ -3,7 +3,7 @@ upload stops being stored at its limit while it streams (nothing past the limit 
 disk); an oversized file then arrives as an empty placeholder that the form refuses with the limit
 in words, keeping what the customer typed."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+
+from autodoctor.middleware import SyncAndAsyncMiddleware
 
 
 def megabytes(size: int) -> str:
@@ -30,17 +32,23 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     return HttpResponse(html, status=413)
 
 
-class RequestSizeLimitMiddleware:
+class RequestSizeLimitMiddleware(SyncAndAsyncMiddleware):
     """Refuse a body whose Content-Length is over MAX_REQUEST_BYTES without reading it."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        length = request.META.get("CONTENT_LENGTH") or ""
-        if length.isdigit() and int(length) > settings.MAX_REQUEST_BYTES:
-            return too_large_response(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if _too_large(request):
+            response = too_large_response(request)
+            return self._answer(response) if self.is_async else response
         return self.get_response(request)
+
+    @staticmethod
+    async def _answer(response: HttpResponse) -> HttpResponse:
+        return response
+
+
+def _too_large(request: HttpRequest) -> bool:
+    length = request.META.get("CONTENT_LENGTH") or ""
+    return length.isdigit() and int(length) > settings.MAX_REQUEST_BYTES
 
 
 class OversizedUpload(UploadedFile):

@@ -14,6 +14,11 @@ a second and tells every subscriber to re-fetch when it moved. Same streams, sam
 
 Every delivery carries the state version (read once per batch of hints, not per client), which
 the streams send as the SSE event id: a reconnecting page brings it back as Last-Event-ID.
+
+Fan-out cost is per client, so it is kept to a queue put: every client that hears the same
+thing of a batch gets the same Delivery, whose SSE frame is encoded once (2,000 dashboards hear
+one "queue changed", serialised once). Heartbeats come from one per-process tick that writes
+only to streams quiet for HEARTBEAT_SECONDS, not from a timer per stream.
 """
 
 import asyncio
@@ -23,6 +28,8 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from time import monotonic
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -36,6 +43,8 @@ MAX_PAYLOAD_BYTES = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or 
 QUEUE_SIZE = 64  # hints waiting for one slow client before it is dropped (it reconnects)
 FALLBACK_INTERVAL = 1.0  # seconds between version checks without LISTEN/NOTIFY
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
+HEARTBEAT_SECONDS = 15.0  # a comment to a stream that heard nothing for this long (proxies, dead peers)
+HEARTBEAT_TICK = 1.0  # how often the process looks for quiet streams
 REFETCH: Hint = {"kind": "refetch"}
 LISTENER_NAME = "autodoctor-live-listen"  # pg_stat_activity.application_name of the LISTEN connections
 
@@ -54,10 +63,31 @@ def publish(hint: Hint, *, channel: str = CHANNEL) -> None:
         cursor.execute("SELECT pg_notify(%s, %s)", [channel, payload])
 
 
+def sse_frame(event: str, version: int, hint: Hint) -> bytes:
+    """One Server-Sent Event: the hint as JSON data, the state version as its id."""
+    data = json.dumps(hint, separators=(",", ":"))
+    return f"event: {event}\nid: {version}\ndata: {data}\n\n".encode()
+
+
 @dataclass(frozen=True)
 class Delivery:
+    """What one or many streams send next. Shared by every client that hears the same thing in
+    one batch, so its frame is encoded once."""
+
     version: int
     hint: Hint
+
+    @cached_property
+    def frame(self) -> bytes:
+        return sse_frame("hint", self.version, self.hint)
+
+
+class _Heartbeat(Delivery):
+    frame = b": heartbeat\n\n"  # type: ignore[assignment]  # a constant, not computed
+
+
+HEARTBEAT: Delivery = _Heartbeat(0, {})
+CLOSE: Delivery = Delivery(0, {"kind": "close"})  # never sent: the stream ends (a dropped client)
 
 
 @dataclass(eq=False)
@@ -67,6 +97,7 @@ class Subscriber:
     select: Callable[[Hint], Hint | None]
     queue: asyncio.Queue[Delivery] = field(default_factory=lambda: asyncio.Queue(maxsize=QUEUE_SIZE))
     dropped: bool = False
+    last_sent: float = field(default_factory=monotonic)  # when something last went to its queue
 
 
 def _libpq_params(alias: str = "default") -> dict[str, Any]:
@@ -88,17 +119,25 @@ def _libpq_params(alias: str = "default") -> dict[str, Any]:
 class Broker:
     """Per-process fan-out from one source of hints to many subscribers (see the module doc)."""
 
-    def __init__(self, *, version_sql: str, channel: str = CHANNEL, listen: bool | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        version_sql: str,
+        channel: str = CHANNEL,
+        listen: bool | None = None,
+        heartbeat: float = HEARTBEAT_SECONDS,
+    ) -> None:
         """`listen`: LISTEN/NOTIFY (True) or the once-a-second version check (False); by default
-        LISTEN on PostgreSQL."""
+        LISTEN on PostgreSQL. `heartbeat`: seconds of quiet before a stream gets a heartbeat."""
         self.version_sql = version_sql
         self.listen = listen
         self.channel = channel
+        self.heartbeat = heartbeat
         self.subscribers: set[Subscriber] = set()
         self.version = 0
         self.listener_pid: int | None = None  # the LISTEN connection's backend (tests kill it)
         self.connected = asyncio.Event()  # set while hints can arrive
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- subscribers ---------------------------------------------------------------------------
@@ -114,38 +153,75 @@ class Broker:
 
     def fan_out(self, hints: list[Hint], version: int) -> None:
         """Hand each subscriber what it may see of `hints`. A client whose queue is full is
-        dropped: its stream ends, the browser reconnects and re-fetches (hints are idempotent)."""
+        dropped: its stream ends, the browser reconnects and re-fetches (hints are idempotent).
+        Clients that see the same hint object share one Delivery (one encoding)."""
         self.version = version
+        shared: dict[int, Delivery] = {}  # id(seen) -> its Delivery; holds `seen`, so ids stay unique
+        now = monotonic()
         for subscriber in list(self.subscribers):
             for hint in hints:
                 seen = REFETCH if hint is REFETCH else subscriber.select(hint)
                 if seen is None:
                     continue
-                try:
-                    subscriber.queue.put_nowait(Delivery(version, seen))
-                except asyncio.QueueFull:
-                    subscriber.dropped = True
-                    self.subscribers.discard(subscriber)
+                delivery = shared.get(id(seen))
+                if delivery is None:
+                    delivery = shared[id(seen)] = Delivery(version, seen)
+                if not self._offer(subscriber, delivery, now):
                     break
+
+    def _offer(self, subscriber: Subscriber, delivery: Delivery, now: float) -> bool:
+        try:
+            subscriber.queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            self._drop(subscriber)
+            return False
+        subscriber.last_sent = now
+        return True
+
+    def _drop(self, subscriber: Subscriber) -> None:
+        """End a slow client's stream now: what it had queued is replaced by CLOSE."""
+        subscriber.dropped = True
+        self.subscribers.discard(subscriber)
+        while not subscriber.queue.empty():
+            subscriber.queue.get_nowait()
+        subscriber.queue.put_nowait(CLOSE)
+
+    def beat(self) -> None:
+        """A heartbeat to every stream that has been quiet for `heartbeat` seconds."""
+        now = monotonic()
+        for subscriber in list(self.subscribers):
+            if now - subscriber.last_sent >= self.heartbeat:
+                self._offer(subscriber, HEARTBEAT, now)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(min(HEARTBEAT_TICK, self.heartbeat))
+            self.beat()
 
     # --- the source ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the source on the running loop (once per loop; the first stream calls it)."""
+        """Start the source and the heartbeat on the running loop (once per loop; the first
+        stream calls it)."""
         loop = asyncio.get_running_loop()
-        if self._task is not None and self._loop is loop and not self._task.done():
+        if self._tasks and self._loop is loop and not any(task.done() for task in self._tasks):
             return
+        for task in self._tasks:
+            task.cancel()
         self._loop = loop
         listen = connection.vendor == "postgresql" if self.listen is None else self.listen
         run = self._listen if listen else self._watch_version
-        self._task = loop.create_task(run(), name="autodoctor-live-broker")
+        self._tasks = [
+            loop.create_task(run(), name="autodoctor-live-broker"),
+            loop.create_task(self._beat(), name="autodoctor-live-heartbeat"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
+                await task
+        self._tasks = []
         self.connected.clear()
 
     async def _listen(self) -> None:

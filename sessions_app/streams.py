@@ -13,21 +13,24 @@ Every open page holds one stream; each stream is a subscriber of this process's 
 
 What reaches a browser names nothing but its own session: another customer's change is at most
 "the queue moved". The page then fetches through its usual (authorised) views.
+
+A viewer returns the shared QUEUE / WORK objects where it can: the broker encodes each distinct
+object once per batch, however many streams hear it.
 """
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from autodoctor.push import Broker, Delivery, Hint, Subscriber, retry_ms
+from autodoctor.push import CLOSE, Broker, Delivery, Hint, Subscriber, retry_ms
 
 from .selectors import state_version_sql
 from .transitions import SessionStatus
 
-HEARTBEAT_SECONDS = 15.0
-
 BROKER = Broker(version_sql=state_version_sql())
+
+
+QUEUE: Hint = {"kind": "queue"}
+WORK: Hint = {"kind": "work"}
 
 
 def _in_line(hint: Hint, workshop_id: int | None) -> bool:
@@ -49,9 +52,9 @@ class MechanicViewer:
         if hint.get("mechanic") == self.mechanic_id or session_id in self.sessions:
             if isinstance(session_id, int):
                 self.sessions.add(session_id)  # a release clears the mechanic: keep hearing it
-            return {"kind": "work"}
+            return WORK
         if _in_line(hint, self.workshop_id):
-            return {"kind": "queue"}
+            return QUEUE
         return None
 
 
@@ -69,7 +72,7 @@ class CustomerViewer:
             self.workshop_id = hint.get("workshop")
             return {"kind": "session", "session": hint.get("session")}
         if self.pending and hint.get("kind") == "session" and _in_line(hint, self.workshop_id):
-            return {"kind": "queue"}  # my place in line may have changed
+            return QUEUE  # my place in line may have changed
         return None
 
 
@@ -96,11 +99,6 @@ class SessionViewer:
         return None
 
 
-def sse_event(delivery: Delivery) -> str:
-    data = json.dumps(delivery.hint, separators=(",", ":"))
-    return f"event: hint\nid: {delivery.version}\ndata: {data}\n\n"
-
-
 def parse_version(value: str | None) -> int | None:
     try:
         return int(value) if value else None
@@ -110,24 +108,24 @@ def parse_version(value: str | None) -> int | None:
 
 async def event_stream(
     subscriber: Subscriber, *, since: int | None, version: int, broker: Broker = BROKER
-) -> AsyncIterator[str]:
+) -> AsyncIterator[bytes]:
     """The stream of one tab: `retry:` (with jitter), then a first event with the current
     version: "refetch" when the page was rendered at (or last heard) another version, "hello"
     otherwise (the page checks once: it may have been rendered before a change that came ahead
-    of its stream); then the hints, with a heartbeat comment every HEARTBEAT_SECONDS. Ends when
-    the client goes (Django cancels it) or when the broker dropped a slow client (it reconnects
-    and catches up)."""
+    of its stream); then the hints and the broker's heartbeats, whatever has queued up sent as
+    one write. Ends when the client goes (Django cancels it) or when the broker dropped a slow
+    client (it reconnects and catches up)."""
     try:
         moved = since is not None and since != version
-        yield f"retry: {retry_ms()}\n" + sse_event(
-            Delivery(version, {"kind": "refetch" if moved else "hello"})
-        )
-        while not subscriber.dropped:
-            try:
-                delivery = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-                continue
-            yield sse_event(delivery)
+        first = Delivery(version, {"kind": "refetch" if moved else "hello"})
+        yield f"retry: {retry_ms()}\n".encode() + first.frame
+        queue = subscriber.queue
+        while True:
+            deliveries = [await queue.get()]
+            while not queue.empty():
+                deliveries.append(queue.get_nowait())
+            if any(delivery is CLOSE for delivery in deliveries):
+                return
+            yield b"".join(delivery.frame for delivery in deliveries)
     finally:
         broker.unsubscribe(subscriber)

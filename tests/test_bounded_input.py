@@ -81,6 +81,26 @@ def test_a_body_larger_than_the_limit_is_413_before_it_is_read(customer_client, 
     assert api.status_code == 413 and api.json()["error"] == "request_too_large"
 
 
+def test_under_asgi_the_body_limit_and_the_request_id_need_no_thread_hop(settings):
+    """Both middlewares are async-capable: an ASGI server (uvicorn) runs them on its loop."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from autodoctor.limits import RequestSizeLimitMiddleware
+    from autodoctor.request_id import RequestIdMiddleware
+
+    assert RequestSizeLimitMiddleware.async_capable and RequestIdMiddleware.async_capable
+    settings.MAX_REQUEST_BYTES = 2000
+    client = AsyncClient()
+    refused = async_to_sync(client.post)("/api/intake/start", "x" * 5000, content_type="application/json")
+    assert refused.status_code == 413 and refused.json()["error"] == "request_too_large"
+    assert len(refused["X-Request-ID"]) == 32
+    kept = async_to_sync(client.get)("/healthz/", headers={"X-Request-ID": "proxy-id-1234"})
+    assert kept.status_code == 200 and kept["X-Request-ID"] == "proxy-id-1234"
+    forged = async_to_sync(client.get)("/healthz/", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(forged["X-Request-ID"]) == 32  # not the offered one: it does not look like an id
+
+
 def test_a_json_body_over_the_memory_limit_is_413(customer_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
     text = json.dumps({"plan": "free-chat", "concern": "x" * (2 * 1024 * 1024)})

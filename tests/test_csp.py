@@ -51,3 +51,31 @@ def test_html_pages_carry_the_enforced_policy(who, path):
 def test_the_nonce_changes_with_every_response():
     first, second = Client().get("/accounts/login/"), Client().get("/accounts/login/")
     assert policy_of(first)["script-src"] != policy_of(second)["script-src"]
+
+
+def test_a_response_without_a_nonce_gets_the_policy_built_once_and_a_page_gets_its_own_nonce(
+    settings, monkeypatch
+):
+    from django.utils.csp import build_policy
+
+    import autodoctor.middleware
+
+    built = []
+    monkeypatch.setattr(autodoctor.middleware, "_built_policies", {})
+    monkeypatch.setattr(
+        autodoctor.middleware, "build_policy", lambda *args: built.append(args) or build_policy(*args)
+    )
+    first, second = Client().get("/healthz/"), Client().get("/healthz/")
+    assert (
+        first["Content-Security-Policy"]
+        == second["Content-Security-Policy"]
+        == build_policy(settings.SECURE_CSP)
+    )
+    assert "'nonce-" not in first["Content-Security-Policy"]
+    assert len(built) == 1  # built once, not per response
+    pages = [policy_of(Client().get("/accounts/login/"))["script-src"] for _ in range(2)]
+    assert all(any(v.startswith("'nonce-") for v in script) for script in pages)
+    assert pages[0] != pages[1]  # a page that used its nonce still gets its own
+
+    settings.SECURE_CSP = {**settings.SECURE_CSP, "img-src": ["'self'"]}  # another config: built anew
+    assert policy_of(Client().get("/healthz/"))["img-src"] == ["'self'"]

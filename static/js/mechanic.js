@@ -190,7 +190,8 @@
   // "Live": the push stream is open (polls are only the safety net). "Live · updated N s ago":
   // no stream here (a WSGI-only deploy), the 2 s polls keep the page current. "Reconnecting…
   // · updated N s ago": the stream dropped, the 2 s polls cover until it is back.
-  // "Reconnecting…": the polls fail too.
+  // "Reconnecting…": the polls fail too. "Paused while hidden": the tab closed its stream after
+  // a minute out of sight (live.js); it reopens and catches up when the tab is shown.
   var indicator = document.getElementById("live-indicator");
   var lastOk = Date.now();
   var failing = false;
@@ -199,6 +200,12 @@
     if (!indicator || !document.getElementById("pulse")) return;
     indicator.hidden = false;
     var live = window.AutoDoctor && window.AutoDoctor.live;
+    if (live && live.paused) { // the tab was hidden for a while: its stream is closed until it is shown
+      indicator.setAttribute("data-state", "paused");
+      indicator.setAttribute("data-mode", "push");
+      indicator.textContent = "Paused while hidden";
+      return;
+    }
     if (live && live.open) {
       indicator.setAttribute("data-state", "live");
       indicator.setAttribute("data-mode", "push");

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from autodoctor.push import QUEUE_SIZE, REFETCH, Broker, Delivery, Subscriber
+from autodoctor.push import CLOSE, HEARTBEAT, QUEUE_SIZE, REFETCH, Broker, Delivery, Subscriber
 from sessions_app.selectors import state_version, state_version_sql
 from sessions_app.services import session_accept, session_release
 from sessions_app.streams import CustomerViewer, MechanicViewer, SessionViewer
@@ -117,7 +117,33 @@ def test_a_slow_client_is_dropped_not_waited_for():
         quick.queue.get_nowait()  # this one keeps up
     assert slow.dropped and slow not in broker.subscribers
     assert not quick.dropped and quick in broker.subscribers
-    assert slow.queue.qsize() == QUEUE_SIZE  # what it had; its stream ends, the browser reconnects
+    # What it had is replaced by CLOSE: its stream ends now, the browser reconnects and catches up.
+    assert slow.queue.qsize() == 1 and slow.queue.get_nowait() is CLOSE
+
+
+def test_every_client_that_hears_the_same_thing_shares_one_encoded_delivery():
+    broker = Broker(version_sql="SELECT 1")
+    mechanics = [Subscriber(select=MechanicViewer(mechanic_id=n, workshop_id=None).select) for n in range(3)]
+    room = Subscriber(select=SessionViewer(session_id=1).select)
+    broker.subscribers |= {*mechanics, room}
+    broker.fan_out([hint(session=1)], version=42)
+
+    queued = [m.queue.get_nowait() for m in mechanics]
+    assert all(delivery is queued[0] for delivery in queued)  # one object, one frame
+    assert queued[0].frame == b'event: hint\nid: 42\ndata: {"kind":"queue"}\n\n'
+    assert room.queue.get_nowait().frame == b'event: hint\nid: 42\ndata: {"kind":"session","session":1}\n\n'
+
+
+def test_heartbeats_go_only_to_streams_that_were_quiet():
+    broker = Broker(version_sql="SELECT 1", heartbeat=15)
+    quiet, busy = Subscriber(select=lambda h: h), Subscriber(select=lambda h: h)
+    broker.subscribers |= {quiet, busy}
+    quiet.last_sent -= 16
+    broker.beat()
+    assert quiet.queue.get_nowait() is HEARTBEAT and HEARTBEAT.frame == b": heartbeat\n\n"
+    assert busy.queue.empty()
+    broker.beat()  # the heartbeat counts as something sent
+    assert quiet.queue.empty()
 
 
 @pytest.mark.django_db(transaction=True)
