@@ -8,6 +8,7 @@ CSRF as the pages) and stays function-based like the rest of the code.
 
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from ninja.parser import Parser
 from ninja.security import django_auth
 
 from autodoctor.errors import DomainError
-from autodoctor.middleware import service_unavailable
+from autodoctor.middleware import SyncAndAsyncMiddleware, service_unavailable
 from autodoctor.request_id import request_id_of
 from autodoctor.text import unstorable_text_at
 
@@ -198,16 +199,22 @@ def on_database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
     return service_unavailable(request, exc)
 
 
-class ApiErrorShapeMiddleware:
+class ApiErrorShapeMiddleware(SyncAndAsyncMiddleware):
     """Unknown paths and wrong methods under /api/ answer in the API's one error shape
     (`{"error","detail"}`, JSON) instead of Django's HTML 404 page or ninja's plain-text 405:
-    a client of the API never has to parse HTML. Everything else passes through untouched."""
+    a client of the API never has to parse HTML. Everything else passes through untouched (and,
+    under uvicorn, without a thread hop: the live streams go through here too)."""
 
-    def __init__(self, get_response: Any) -> None:
-        self.get_response = get_response
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        return self._shaped(request, self.get_response(request))
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response: HttpResponse = self.get_response(request)
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        return self._shaped(request, await self.get_response(request))
+
+    @staticmethod
+    def _shaped(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if response.status_code not in (404, 405) or not request.path_info.startswith("/api/"):
             return response
         if response.get("Content-Type", "").startswith("application/json"):

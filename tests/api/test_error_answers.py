@@ -194,3 +194,16 @@ def test_a_page_outside_the_api_keeps_its_html_404(customer):
     client, _ = browser_for(customer.user)
     response = client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+def test_under_asgi_an_unknown_api_path_is_the_same_json_404(customer):
+    """The shaping middleware is async-capable: uvicorn runs it on its loop (no thread hop) and
+    the answer is the same."""
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from autodoctor.api import ApiErrorShapeMiddleware
+
+    assert ApiErrorShapeMiddleware.async_capable
+    response = async_to_sync(AsyncClient().get)("/api/nope/")
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
