@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.calls.turn import TURNSERVER, TurnServer
 from tests.conftest import CSP_LISTENER
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.live.streams import Uvicorn, server_env
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -52,14 +52,9 @@ def call_server(transactional_db, tmp_path, turn_server):
 def call_browser(playwright):
     if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-quic",
-    ]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args + MEDIA_FLAGS)
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + MEDIA_FLAGS
+    )
     yield browser
     browser.close()
 

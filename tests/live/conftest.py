@@ -47,18 +47,11 @@ def open_stream(live_uvicorn):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, as in tests/e2e."""
-    from tests.e2e.conftest import CHROMIUM
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium is not installed (apt-get install -y chromium)")
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--disable-quic",
-    ]
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": args}
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture
