@@ -138,6 +138,20 @@ def _is_repeat(session: Session, action: str, mechanic: Mechanic | None) -> bool
     )
 
 
+def _require_capacity(mech: Mechanic, session: Session) -> None:
+    """Refuse (409 at_capacity) when `mech` taking `session` would go over their capacity. Call it
+    with the mechanic row locked (_lock_mechanic): that lock is what serialises every path that
+    adds work to one mechanic (accept, and any hand-over), so two of them cannot both pass."""
+    active = Session.objects.working().for_mechanic(mech).count()
+    if active >= mech.max_active_sessions:
+        raise DomainError(
+            "at_capacity",
+            lock_message(active),
+            active=active,
+            capacity=mech.max_active_sessions,
+        )
+
+
 def _require_customer_or_staff(session: Session, user: User, action: str) -> None:
     if not (user.is_staff or session.customer.user_id == user.pk):
         raise DomainError("forbidden", f"Only the session's customer or staff can {action} it.")
@@ -180,14 +194,7 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
             raise DomainError(
                 "already_taken", "Another mechanic just took this request. The queue has been refreshed."
             )
-        active = Session.objects.working().for_mechanic(mech).count()
-        if active >= mech.max_active_sessions:
-            raise DomainError(
-                "at_capacity",
-                lock_message(active),
-                active=active,
-                capacity=mech.max_active_sessions,
-            )
+        _require_capacity(mech, session)
         now = timezone.now()
         locked.status = AssignmentStatus.ACCEPTED
         locked.mechanic = mech
