@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from autodoctor.timezones import DEFAULT_TIME_ZONE, validate_time_zone
+
 
 class Customer(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer")
@@ -9,6 +11,8 @@ class Customer(models.Model):
     workshop = models.ForeignKey(
         "mechanics.Workshop", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
     )
+    # IANA name (autodoctor.timezones): pages, emails and reports show this person's local time.
+    time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])
 
     class Meta:
         ordering = ["full_name"]

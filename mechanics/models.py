@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from autodoctor.timezones import DEFAULT_TIME_ZONE, validate_time_zone
+
 
 class Workshop(models.Model):
     name = models.CharField(max_length=120, unique=True)
@@ -29,6 +31,8 @@ class Mechanic(models.Model):
     email_notifications = models.BooleanField(default=True)
     # The dashboard's "How it works" tip, until the mechanic dismisses it (Settings shows it again).
     show_dashboard_tip = models.BooleanField(default=True)
+    # IANA name (autodoctor.timezones): pages, emails and reports show this person's local time.
+    time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])
 
     class Meta:
         ordering = ["display_name"]
