@@ -22,7 +22,6 @@ from autodoctor.errors import DomainError
 from billing.services import earnings_record_quote_bonus
 from mechanics.models import Mechanic
 from sessions_app.events import event_record
-from sessions_app.hints import hint_publish, session_hint
 from sessions_app.models import Session, SessionEvent
 from sessions_app.transitions import SessionEventType, SessionStatus, SessionType
 
@@ -204,11 +203,8 @@ def _record(quote: RepairQuote, type: SessionEventType, *, actor: User, **extra:
         "currency": quote.currency,
         **extra,
     }
-    event = event_record(session=quote.session, type=type, actor=actor, data=data)
-    if quote.mechanic_id != quote.session.mechanic_id:  # a workshop colleague sent it: tell them too
-        hint = session_hint(session=quote.session, from_status=event.from_status, event_id=event.pk)
-        hint_publish({**hint, "mechanic": quote.mechanic_id})
-    return event
+    # A quote is room-only activity (SESSION_ONLY_EVENTS): the room hears it through its session.
+    return event_record(session=quote.session, type=type, actor=actor, data=data)
 
 
 def _refusal(quote: RepairQuote, *, wanted: str) -> DomainError | None:

@@ -30,5 +30,5 @@ def event_record(
         to_status=session.status,
         data=data or {},
     )
-    hint_publish(session_hint(session=session, from_status=event.from_status, event_id=event.pk))
+    hint_publish(session_hint(session=session, type=type, from_status=event.from_status, event_id=event.pk))
     return event

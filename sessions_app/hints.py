@@ -8,12 +8,14 @@ A hint names the session and the people it concerns, so the per-process fan-out
 from autodoctor.push import Hint, publish
 
 from .models import Session
-from .transitions import SessionStatus
+from .transitions import QUEUE_EVENTS, SESSION_ONLY_EVENTS, SessionStatus
 
 
-def session_hint(*, session: Session, from_status: str, event_id: int) -> Hint:
-    """A lifecycle event. `queue` says whether the queue of waiting requests changed (the
-    session entered or left it, or changed while in it)."""
+def session_hint(*, session: Session, type: str, from_status: str, event_id: int) -> Hint:
+    """An event of type `type` on `session`. `queue` says whether the queue of waiting requests
+    changed: the session entered or left it, or opened to everyone while in it (QUEUE_EVENTS) —
+    not a look at its details or a code the customer added. `shared` is False for the activity
+    only the session's own room shows (SESSION_ONLY_EVENTS): no dashboard needs to hear it."""
     return {
         "kind": "session",
         "session": session.pk,
@@ -21,7 +23,8 @@ def session_hint(*, session: Session, from_status: str, event_id: int) -> Hint:
         "mechanic": session.mechanic_id,
         "workshop": session.workshop_id,
         "status": session.status,
-        "queue": SessionStatus.PENDING in (from_status, session.status),
+        "queue": type in QUEUE_EVENTS and SessionStatus.PENDING in (from_status, session.status),
+        "shared": type not in SESSION_ONLY_EVENTS,
         "v": event_id,
     }
 

@@ -11,6 +11,7 @@ from mechanics.models import Mechanic
 from .transitions import (
     ACTIVE_STATUSES,
     OPEN_ASSIGNMENT_STATUSES,
+    SESSION_ONLY_EVENTS,
     UNASSIGNED_STATUSES,
     WORKING_STATUSES,
     AssignmentStatus,
@@ -210,7 +211,11 @@ class SessionEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["session", "id"], name="event_session_id")]
+        indexes = [
+            models.Index(fields=["session", "id"], name="event_session_id"),
+            # The shared state version's scan (sessions_app.selectors.state_version_sql).
+            models.Index(fields=["-id"], name="event_shared_id", condition=~Q(type__in=SESSION_ONLY_EVENTS)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} on #{self.session_id}"

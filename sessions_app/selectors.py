@@ -17,6 +17,7 @@ from sessions_app.models import Session, SessionAssignment, SessionEvent, Sessio
 from sessions_app.presence import ABSENCE_AFTER
 from sessions_app.transitions import (
     FINAL_STATUSES,
+    SESSION_ONLY_EVENTS,
     WORKING_STATUSES,
     AssignmentStatus,
     SessionStatus,
@@ -30,17 +31,26 @@ _SESSION_RELATED = ("plan", "customer__user", "mechanic__user", "intake")
 STATE_WINDOW = 64
 
 
-def state_version_sql() -> str:
-    """SQL for the "anything changed?" stamp: the sum of the newest STATE_WINDOW event ids.
+def _shared_condition() -> str:
+    """The SQL condition "a shared event" (not one of SESSION_ONLY_EVENTS), written exactly as the
+    partial index event_shared_id (SessionEvent.Meta) states it, so PostgreSQL reads the index."""
+    names = ", ".join(f"'{name}'" for name in SESSION_ONLY_EVENTS)  # our own constants
+    return f"NOT (type IN ({names}))"
 
-    Every transition writes an event, so a change moves the stamp. Not simply MAX(id): ids are
-    taken at insert and transactions commit in any order, so an event with a lower id can become
-    visible after a higher one; it still lands in the newest window and changes the sum. Compare
-    stamps for equality only. An index-only scan of STATE_WINDOW entries."""
+
+def state_version_sql() -> str:
+    """SQL for the "anything changed?" stamp: the sum of the newest STATE_WINDOW shared event ids.
+
+    Every transition writes an event, so a change moves the stamp. Events that only one session's
+    room shows (SESSION_ONLY_EVENTS: a look at a request's details, a diagnosis edit) do not: they
+    would make every open dashboard re-render for nothing. Not simply MAX(id): ids are taken at
+    insert and transactions commit in any order, so an event with a lower id can become visible
+    after a higher one; it still lands in the newest window and changes the sum. Compare stamps for
+    equality only. An index-only scan of STATE_WINDOW entries of the partial index."""
     table = SessionEvent._meta.db_table
     return (
-        f"SELECT CAST(COALESCE(SUM(id), 0) AS BIGINT) FROM "  # noqa: S608 - the table name is ours
-        f"(SELECT id FROM {table} ORDER BY id DESC LIMIT {STATE_WINDOW}) recent"
+        f"SELECT CAST(COALESCE(SUM(id), 0) AS BIGINT) FROM "  # noqa: S608 - table and types are ours
+        f"(SELECT id FROM {table} WHERE {_shared_condition()} ORDER BY id DESC LIMIT {STATE_WINDOW}) recent"
     )
 
 

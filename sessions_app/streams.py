@@ -46,8 +46,8 @@ class MechanicViewer:
     sessions: set[int] = field(default_factory=set)  # held now or since the stream opened
 
     def select(self, hint: Hint) -> Hint | None:
-        if hint.get("kind") != "session":
-            return None  # the dashboard shows no chat
+        if hint.get("kind") != "session" or hint.get("shared") is False:
+            return None  # the dashboard shows no chat, and no room-only activity
         session_id = hint.get("session")
         if hint.get("mechanic") == self.mechanic_id or session_id in self.sessions:
             if isinstance(session_id, int):

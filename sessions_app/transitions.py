@@ -85,6 +85,23 @@ STATUS_EVENTS: tuple[str, ...] = (
     E.EXPIRED,
     E.FORCE_ENDED,
 )
+# Activity that only the session's own room and report show: no dashboard, queue row or banner
+# reads it. These events are frequent (every look at a request's details, every diagnosis edit),
+# so they move neither the shared state version (sessions_app.selectors.state_version) nor
+# anybody's dashboard; the room still hears them through its own session version. New event
+# types are shared unless added here: a missed refresh is a bug, an extra one only a cost.
+SESSION_ONLY_EVENTS: tuple[str, ...] = (
+    E.REQUEST_VIEWED,
+    E.ATTACHMENT_ADDED,
+    E.DIAGNOSIS_EDITED,
+    E.QUOTE_SENT,
+    E.QUOTE_APPROVED,
+    E.QUOTE_DECLINED,
+    E.REPORT_SENT,
+)
+# The events that can change the queue of waiting requests while the session is in it: its status
+# (entering or leaving the queue) and the end of a first-look window (it opens to everyone).
+QUEUE_EVENTS: tuple[str, ...] = (*STATUS_EVENTS, E.OPENED_TO_ALL)
 ACTIVE_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED, S.WAITING, S.LIVE)
 WORKING_STATUSES: tuple[str, ...] = (S.WAITING, S.LIVE)  # count against mechanic capacity
 UNASSIGNED_STATUSES: tuple[str, ...] = (S.PENDING, S.SCHEDULED)

@@ -43,6 +43,14 @@ def test_a_mechanic_hears_their_work_even_after_the_session_left_them():
     assert viewer.select({"kind": "message", "session": 5, "customer": 10, "mechanic": 1}) is None
 
 
+def test_a_mechanic_hears_no_room_only_activity_even_of_their_own_session():
+    viewer = MechanicViewer(mechanic_id=1, workshop_id=None)
+    room_only = hint(session=5, mechanic=1, status="live", queue=False, shared=False)
+    assert viewer.select(room_only) is None
+    assert viewer.select({**room_only, "shared": True}) == {"kind": "work"}
+    assert SessionViewer(session_id=5).select(room_only) == {"kind": "session", "session": 5}
+
+
 def test_a_customer_hears_their_own_session_and_their_line_only_while_waiting_in_it():
     viewer = CustomerViewer(customer_id=10, pending=False, workshop_id=None)
     assert viewer.select(hint(customer=11, session=2)) is None  # not in line: nothing of others

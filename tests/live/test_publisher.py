@@ -34,8 +34,24 @@ def test_a_request_announces_who_it_concerns_and_nothing_private(listener):
         "workshop": None,
         "status": "pending",
         "queue": True,
+        "shared": True,
         "v": session.events.get().pk,
     }
+
+
+def test_a_look_at_a_requests_details_tells_no_dashboard(listener):
+    """A mechanic opening a request's Details records REQUEST_VIEWED on a pending session: that
+    must not tell every mechanic that the queue changed (each would re-fetch it), nor any
+    dashboard at all; the session's own room still hears it."""
+    from mechanics.services import request_viewed_record
+
+    session = make_session()
+    listener.hints()
+
+    assert request_viewed_record(session=session, mechanic=make_mechanic())
+
+    (hint,) = listener.hints()
+    assert (hint["session"], hint["queue"], hint["shared"]) == (session.pk, False, False)
 
 
 def test_accepting_announces_the_mechanic_and_that_the_queue_changed(listener):

@@ -188,21 +188,6 @@ def test_only_the_sessions_customer_may_answer(done, mike):
     assert RepairQuote.objects.get().status == QuoteStatus.SENT
 
 
-def test_a_colleagues_quote_is_announced_to_them_too(done, mike, monkeypatch):
-    import quotes.services
-
-    heard = []
-    monkeypatch.setattr(quotes.services, "hint_publish", heard.append)
-    garage = Workshop.objects.create(name="Garage")
-    mike.workshop = garage
-    mike.save()
-    colleague = make_mechanic(workshop=garage)
-    send_quote(done, mechanic=colleague)
-    assert [h["mechanic"] for h in heard] == [colleague.pk]
-    send_quote(completed_session(mechanic=mike))
-    assert len(heard) == 1  # the session's own mechanic hears it through event_record
-
-
 def test_migrate_installs_the_hourly_sweep_and_its_task_expires(done, clock):
     from django_q.models import Schedule
 

@@ -24,6 +24,7 @@ from sessions_app.selectors import (
     user_can_view_session,
 )
 from sessions_app.services import session_accept, session_cancel, session_release
+from sessions_app.transitions import SessionEventType as E
 from sessions_app.transitions import SessionStatus as S
 from tests.factories import make_customer, make_mechanic, make_session
 
@@ -275,6 +276,23 @@ def test_state_version_moves_with_every_transition_and_only_then():
     assert state_version() not in (stamp, after_accept)
     assert session_version(session_id=session.pk) < session_version(session_id=other.pk)
     assert session_version(session_id=987654) == 0
+
+
+def test_state_version_ignores_room_only_activity():
+    """A look at a request's details or a diagnosis edit concerns one session's room: it must not
+    make every open dashboard re-render (SESSION_ONLY_EVENTS); the session's own version moves."""
+    from mechanics.services import request_viewed_record
+
+    session = make_session()
+    stamp, own = state_version(), session_version(session_id=session.pk)
+    assert request_viewed_record(session=session, mechanic=make_mechanic())
+    SessionEvent.objects.create(
+        session=session, type=E.DIAGNOSIS_EDITED, from_status="pending", to_status="pending"
+    )
+    assert state_version() == stamp
+    assert session_version(session_id=session.pk) > own
+    SessionEvent.objects.create(session=session, type=E.JOINED, from_status="pending", to_status="pending")
+    assert state_version() != stamp  # presence shows on the mechanic's dashboard: it is shared
 
 
 @pytest.mark.django_db(transaction=True)
