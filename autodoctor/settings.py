@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "autodoctor.middleware.DatabaseOutageMiddleware",
     # /api/ answers its 404s and 405s as JSON in the API's error shape, like every other error.
     "autodoctor.api.ApiErrorShapeMiddleware",
+    # The two-second polls' "nothing changed" 204, before the session/auth/CSRF layers it never
+    # reads (sessions_app.polls; UNCHANGED_POLLS below).
+    "sessions_app.polls.UnchangedPollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -74,6 +77,13 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# URL name -> the poll's "nothing changed" check (sessions_app.live.UnchangedPoll).
+UNCHANGED_POLLS = {
+    "mechanic_dashboard_pulse": "sessions_app.live.PULSE_UNCHANGED",
+    "mechanic_banner": "mechanics.banner.BANNER_UNCHANGED",
+    "customer_banner": "customers.selectors.BANNER_UNCHANGED",
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from autodoctor.access import mechanic_of
 from billing.models import CreditLedger, Payment
 from customers.models import Customer, Intake, IntakeAttachment
-from sessions_app.live import state_token
+from sessions_app.live import UnchangedPoll, state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
     CustomerActiveSession,
@@ -34,6 +34,7 @@ NO_SESSION_VERSION = "none"
 
 BANNER_PURPOSE = "customers.banner"
 BANNER_TOKEN_MAX_AGE = 15 * 60  # seconds; an older token just takes the checked path once
+BANNER_UNCHANGED = UnchangedPoll(BANNER_PURPOSE, "t", BANNER_TOKEN_MAX_AGE)  # the poll's 204 check
 
 
 @dataclass

@@ -21,7 +21,6 @@ from autodoctor.uploads import private_file_response
 from billing.selectors import credit_packs_for_sale
 from billing.services import credit_balance
 from billing.stripe_client import stripe_configured
-from sessions_app.live import live_version_of, recent_state_version, session_key_of, state_token_version
 from sessions_app.selectors import state_version
 from sessions_app.services import session_end_by_customer
 from sessions_app.status_view import customer_end
@@ -138,13 +137,7 @@ def banner(request: CustomerRequest) -> HttpResponse:
     Nothing changed anywhere since the banner's state token was issued: 204 after at most one
     query, before loading session, user or customer (sessions_app.live). Otherwise the checked
     path compares the banner's own version."""
-    known = state_token_version(
-        purpose=selectors.BANNER_PURPOSE,
-        session_key=session_key_of(request.COOKIES),
-        token=request.GET.get("t", ""),
-        max_age=selectors.BANNER_TOKEN_MAX_AGE,
-    )
-    if known is not None and known == recent_state_version(expect=live_version_of(request.GET)):
+    if selectors.BANNER_UNCHANGED(request):
         return HttpResponse(status=204)
     return _banner_checked(request)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mechanics.models import Mechanic
 from sessions_app.forms import SUMMARY_MAX
-from sessions_app.live import state_token
+from sessions_app.live import UnchangedPoll, state_token
 from sessions_app.models import Session
 from sessions_app.status_view import StatusFlags
 
@@ -20,6 +20,7 @@ from .selectors import banner_sessions
 
 BANNER_PURPOSE = "mechanics.banner"
 BANNER_TOKEN_MAX_AGE = 15 * 60  # seconds; an older token just takes the checked path once
+BANNER_UNCHANGED = UnchangedPoll(BANNER_PURPOSE, "t", BANNER_TOKEN_MAX_AGE)  # the poll's 204 check
 NO_SESSIONS = "none"
 
 

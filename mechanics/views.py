@@ -24,12 +24,9 @@ from autodoctor.caching import no_store
 from autodoctor.errors import DomainError
 from sessions_app.forms import CompleteForm, first_error
 from sessions_app.live import (
-    PULSE_TOKEN_MAX_AGE,
-    live_version_of,
+    PULSE_UNCHANGED,
     pulse_token_version,
-    recent_state_version,
     session_key_of,
-    state_token_version,
 )
 from sessions_app.models import SessionAssignment
 from sessions_app.selectors import state_version
@@ -42,7 +39,7 @@ from sessions_app.services import (
 )
 from sessions_app.transitions import TRANSITIONS
 
-from .banner import BANNER_PURPOSE, BANNER_TOKEN_MAX_AGE, mechanic_banner
+from .banner import BANNER_UNCHANGED, mechanic_banner
 from .dashboard import MechanicDashboard, shared_queue_panel
 from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm, MechanicSettingsForm
 from .selectors import MechanicContext, dashboard_mechanic, own_sessions, request_for_mechanic
@@ -148,14 +145,14 @@ def _dashboard_panel_checked(request: HtmxHttpRequest, context: MechanicContext,
 @no_store
 def dashboard_pulse(request: HtmxHttpRequest) -> HttpResponse:
     """The 2-second poll. Nothing changed: 204 after at most one query, before loading session or
-    user (see sessions_app.live.pulse_token). Otherwise the checked path answers with a fresh token."""
-    token = request.GET.get("v", "")
-    session_key = session_key_of(request.COOKIES)
-    fresh = pulse_token_version(session_key=session_key, token=token, max_age=PULSE_TOKEN_MAX_AGE)
-    # A remembered version that lags the token's by up to a second just takes the checked path.
-    if fresh is not None and fresh == recent_state_version(expect=live_version_of(request.GET)):
+    user (see sessions_app.live.pulse_token; sessions_app.polls answers the same even earlier).
+    Otherwise the checked path answers with a fresh token."""
+    if PULSE_UNCHANGED(request):
         return HttpResponse(status=204)
-    return _dashboard_pulse_checked(request, known=pulse_token_version(session_key=session_key, token=token))
+    token = request.GET.get("v", "")
+    return _dashboard_pulse_checked(
+        request, known=pulse_token_version(session_key=session_key_of(request.COOKIES), token=token)
+    )
 
 
 @dashboard_mechanic_required
@@ -277,14 +274,8 @@ def _page_path(request: HtmxHttpRequest) -> str:
 def banner(request: HtmxHttpRequest) -> HttpResponse:
     """The banner's poll: 204 when nothing changed, the new banner otherwise. Nothing changed
     anywhere since its state token was issued: 204 after at most one query, before session,
-    user or profile load. Otherwise the banner's own stamp decides."""
-    known = state_token_version(
-        purpose=BANNER_PURPOSE,
-        session_key=session_key_of(request.COOKIES),
-        token=request.GET.get("t", ""),
-        max_age=BANNER_TOKEN_MAX_AGE,
-    )
-    if known is not None and known == recent_state_version(expect=live_version_of(request.GET)):
+    user or profile load (BANNER_UNCHANGED). Otherwise the banner's own stamp decides."""
+    if BANNER_UNCHANGED(request):
         return HttpResponse(status=204)
     return _banner_checked(request)
 

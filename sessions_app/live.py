@@ -156,3 +156,31 @@ def panel_token_claims(*, session_key: str | None, token: str) -> PanelClaims | 
     except ValueError:
         return None
     return PanelClaims(workshop_id=workshop_id, locked_with=locked_with, version=version)
+
+
+# --- "nothing changed": one check for every token-polled view ---------------------------------
+
+
+@dataclass(frozen=True)
+class UnchangedPoll:
+    """A poll's cheap answer: its state token (query parameter `param`, issued for `purpose` and
+    this browser's session cookie, at most `max_age` seconds old) names the current state version,
+    so nothing it shows can have changed. At most one query (the remembered version), no session,
+    user or profile load. `lv`: the version the page heard on its live stream, which forces a
+    fresh read (see recent_state_version)."""
+
+    purpose: str
+    param: str
+    max_age: int
+
+    def __call__(self, request: Any) -> bool:
+        known = state_token_version(
+            purpose=self.purpose,
+            session_key=session_key_of(request.COOKIES),
+            token=request.GET.get(self.param, ""),
+            max_age=self.max_age,
+        )
+        return known is not None and known == recent_state_version(expect=live_version_of(request.GET))
+
+
+PULSE_UNCHANGED = UnchangedPoll(PULSE_PURPOSE, "v", PULSE_TOKEN_MAX_AGE)

@@ -64,6 +64,27 @@ def test_unchanged_pulse_is_204_after_one_query(mech_client, django_assert_num_q
     assert "Set-Cookie" not in response.headers or "sessionid" not in response.headers.get("Set-Cookie", "")
 
 
+def test_an_unchanged_poll_is_answered_before_the_session_and_auth_layers(mech_client, settings):
+    """sessions_app.polls answers the unchanged pulse right after the platform's middleware: no
+    session, CSRF, auth, messages or CSP layer touches it (none of them adds its header), and the
+    answer is still never cached. Without that middleware the view answers the same."""
+    token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
+    early = mech_client.get(PULSE, {"v": token}, headers=HTMX)
+    assert early.status_code == 204 and early["Cache-Control"] == "private, no-store"
+    assert "Content-Security-Policy" not in early and "X-Frame-Options" not in early
+    assert "X-Request-ID" in early  # the platform's own layers still ran
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "sessions_app.polls.UnchangedPollMiddleware"]
+    fresh = Client()  # a client builds its middleware chain once: a new one reads the setting
+    fresh.cookies = mech_client.cookies
+    late = fresh.get(PULSE, {"v": token}, headers=HTMX)
+    assert late.status_code == 204 and late["Cache-Control"] == "private, no-store"
+    assert "X-Frame-Options" in late  # the whole stack ran this time
+
+    stale = mech_client.get(PULSE, {"v": token[:-2] + "xx"}, headers=HTMX)
+    assert stale.status_code == 200  # with the middleware: a bad token falls through to the view
+
+
 def test_changed_pulse_triggers_a_refresh_and_hands_out_a_new_token(mech_client, django_assert_num_queries):
     token = pulse_token_in(mech_client.get(DASHBOARD).content.decode())
     make_session()  # a new request: a new event
