@@ -74,7 +74,9 @@ def test_an_unchanged_poll_is_answered_before_the_session_and_auth_layers(mech_c
     assert "Content-Security-Policy" not in early and "X-Frame-Options" not in early
     assert "X-Request-ID" in early  # the platform's own layers still ran
 
-    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "sessions_app.polls.UnchangedPollMiddleware"]
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "sessions_app.polls.UnchangedPollMiddleware"
+    ]
     fresh = Client()  # a client builds its middleware chain once: a new one reads the setting
     fresh.cookies = mech_client.cookies
     late = fresh.get(PULSE, {"v": token}, headers=HTMX)
