@@ -248,6 +248,31 @@ def wait_link_session(*, session_id: int) -> Session | None:
     return Session.objects.select_related("plan", "customer__user", "mechanic").filter(pk=session_id).first()
 
 
+@dataclass(frozen=True)
+class WaitLinkPage(StatusFlags):
+    """The signed link's page: the question while the request waits, else what became of it."""
+
+    session: Session
+    token: str
+    keep_minutes: int
+
+    @property
+    def status(self) -> str:
+        return self.session.status
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == SessionStatus.EXPIRED
+
+    @property
+    def taken(self) -> bool:
+        return self.is_waiting or self.is_live
+
+    @property
+    def extended(self) -> bool:
+        return self.session.wait_extended_until is not None
+
+
 def attachment_for_viewer(*, user: Any, attachment_id: int) -> IntakeAttachment | None:
     """The attachment if `user` may see it: the intake's customer, a mechanic assigned to a
     session of that intake, a mechanic who may take its queued request, or staff. None

@@ -88,5 +88,7 @@ def wait_link(request: HttpRequest, token: str) -> HttpResponse:
         messages.add_message(request, messages.ERROR if level == "error" else messages.SUCCESS, text)
         return redirect("customer_wait_link", token=token)
     with timezone.override(zone_of(session.customer.time_zone)):
-        context = {"session": session, "token": token, "keep_minutes": settings.KEEP_WAITING_MINUTES}
-        return render(request, "customers/wait_link.html", context)
+        page = selectors.WaitLinkPage(
+            session=session, token=token, keep_minutes=settings.KEEP_WAITING_MINUTES
+        )
+        return render(request, "customers/wait_link.html", {"page": page, "session": session})
