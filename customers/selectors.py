@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from autodoctor.access import mechanic_of
 from billing.models import CreditLedger, Payment
-from customers.models import Customer, Intake, IntakeAttachment
+from customers.models import Customer, Intake, IntakeAttachment, PayWith
 from sessions_app.live import state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
@@ -271,6 +271,11 @@ class WaitLinkPage(StatusFlags):
     @property
     def extended(self) -> bool:
         return self.session.wait_extended_until is not None
+
+    @property
+    def refunds(self) -> bool:
+        """Cancelling or expiring gives money or credits back (not for a free plan)."""
+        return self.session.payment_method != PayWith.FREE
 
 
 def attachment_for_viewer(*, user: Any, attachment_id: int) -> IntakeAttachment | None:

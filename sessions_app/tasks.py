@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from autodoctor.timezones import zone_of
+from customers.models import PayWith
 
 from .models import Session
 from .presence import ABSENCE_AFTER
@@ -88,6 +89,7 @@ def send_wait_ask_email(session_id: int) -> bool:
         "link": wait_link_url(session),
         "expires_at": session.expires_at,
         "keep_minutes": settings.KEEP_WAITING_MINUTES,
+        "refunds": session.payment_method != PayWith.FREE,
     }
     with timezone.override(zone_of(session.customer.time_zone)):
         subject = " ".join(render_to_string("emails/session_wait_ask_subject.txt", context).split())

@@ -61,6 +61,15 @@ def test_at_90_minutes_the_banner_asks_with_two_buttons(customer, customer_clien
     assert f'holds your place until <time datetime="{until.isoformat()}">{until:%H:%M}</time>' in html
 
 
+def test_the_banner_mentions_a_refund_only_when_something_was_paid(customer, customer_client, clock):
+    paid = asked_session(customer, clock, plan_code="quick-chat", pay_with="credits")
+    assert "cancelling refunds what you paid" in dashboard(customer_client)
+    customer_client.post(f"/api/sessions/{paid.pk}/cancel")
+    asked_session(customer, clock)  # free
+    html = dashboard(customer_client)
+    assert "Keep waiting or cancel?" in html and "refund" not in html
+
+
 def test_the_ask_changes_the_banner_stamp(customer, clock):
     session = make_session(customer)
     before = banner_stamp(customer=customer).version
