@@ -27,6 +27,9 @@ HTTP_STATUS = {
     "quote_open": 409,
     "quote_decided": 409,
     "quote_expired": 409,
+    # Ask before expiry (sessions_app.services.waiting): keep-waiting on a request that is over
+    "already_expired": 409,
+    "not_pending": 409,
 }
 
 

@@ -315,6 +315,15 @@ IDLE_WAITING_MINUTES = 30
 PROMOTE_BEFORE_MINUTES = 15
 WAIVER_VERSION = "2026-11"
 
+# --- Ask before expiry (issue 14; sessions_app.services.waiting) ----------------------------
+# A request nobody has taken ASK_BEFORE_EXPIRY_MINUTES after it joined the queue: the customer is
+# asked (banner and email) to keep waiting or cancel; keeping waiting moves its expiry, once, by
+# KEEP_WAITING_MINUTES. SITE_URL is where links in emails sent by scheduled jobs point.
+ASK_BEFORE_EXPIRY_MINUTES = 90
+KEEP_WAITING_MINUTES = 60
+WAIT_LINK_MAX_AGE_HOURS = 24
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
 # --- Security (production) ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -13,7 +13,8 @@ from autodoctor.api import error_responses, form_error
 from sessions_app.models import Session
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_session_for_customer
-from sessions_app.services import session_cancel, session_end_by_customer
+from sessions_app.services import session_cancel, session_end_by_customer, session_keep_waiting
+from sessions_app.transitions import SessionStatus
 
 from . import selectors
 from .forms import IntakeForm, WaiverForm
@@ -25,6 +26,17 @@ router = Router(tags=["customer"])
 class ActiveSessionOut(SessionOut):
     queue_position: int | None = None
     estimated_wait_seconds: int | None = None
+    # Ask before expiry: when the customer was asked to keep waiting (null: not asked), when a
+    # pending request expires if nobody takes it (null otherwise), and whether they kept waiting.
+    asked_at: datetime | None = None
+    expires_at: datetime | None = None
+    wait_extended: bool = False
+
+
+class KeepWaitingOut(Schema):
+    session: SessionOut
+    extended: bool
+    detail: str
 
 
 class ActiveSessionEnvelope(Schema):
@@ -109,7 +121,24 @@ def active_session(request: HttpRequest) -> dict[str, Any]:
     payload = session_payload(active.session)
     payload["queue_position"] = active.queue_position
     payload["estimated_wait_seconds"] = active.estimated_wait_seconds
+    pending = active.session.status == SessionStatus.PENDING
+    payload["asked_at"] = active.session.wait_asked_at
+    payload["expires_at"] = active.session.expires_at if pending else None
+    payload["wait_extended"] = active.session.wait_extended_until is not None
     return {"session": payload}
+
+
+@router.post(
+    "/sessions/{session_id}/keep-waiting",
+    response={200: KeepWaitingOut, **error_responses(404, 409, post=True)},
+)
+def keep_waiting(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """Ask before expiry: keep a pending request in the queue KEEP_WAITING_MINUTES longer, once
+    (`extended` false: it was already extended, nothing changed). 409 `already_taken`,
+    `already_expired` or `not_pending` once it is no longer pending."""
+    session = _own_session(request, session_id)
+    answer = session_keep_waiting(session=session, user=customer_user(request))
+    return {"session": session_payload(answer.session), "extended": answer.extended, "detail": answer.message}
 
 
 @router.post(

@@ -1,7 +1,7 @@
 """Reads for the customer pages: the banner, the dashboard panels, intakes and attachments."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from autodoctor.access import mechanic_of
 from billing.models import CreditLedger, Payment
-from customers.models import Customer, Intake, IntakeAttachment
+from customers.models import Customer, Intake, IntakeAttachment, PayWith
 from sessions_app.live import UnchangedPoll, state_token
 from sessions_app.models import Plan, Session, SessionEvent
 from sessions_app.selectors import (
@@ -68,6 +68,36 @@ class ActiveSessionBanner(StatusFlags):
     def promote_before_minutes(self) -> int:
         """A scheduled session joins the queue this long before its time."""
         return settings.PROMOTE_BEFORE_MINUTES
+
+    # [ask hooks] Ask before expiry (sessions_app.services.waiting): the question, and when a
+    # pending request will expire if nobody takes it.
+    @property
+    def expires_at(self) -> datetime | None:
+        return self.active.session.expires_at if self.active and self.is_pending else None
+
+    @property
+    def wait_asked(self) -> bool:
+        """Asked "keep waiting or cancel?" and not answered yet: the banner shows the question."""
+        session = self.session
+        return (
+            self.is_pending
+            and session is not None
+            and session.wait_asked_at is not None
+            and session.wait_extended_until is None
+        )
+
+    @property
+    def keep_waiting_until(self) -> datetime | None:
+        """The expiry a Keep waiting would move to."""
+        expires_at = self.expires_at
+        if expires_at is None or not self.wait_asked:
+            return None
+        return expires_at + timedelta(minutes=settings.KEEP_WAITING_MINUTES)
+
+    @property
+    def wait_extended(self) -> bool:
+        session = self.session
+        return self.is_pending and session is not None and session.wait_extended_until is not None
 
     @property
     def estimated_wait_minutes(self) -> int | None:
@@ -212,6 +242,41 @@ def customer_session(*, customer: Customer, session_id: int) -> Session | None:
         .filter(pk=session_id, customer=customer)
         .first()
     )
+
+
+def wait_link_session(*, session_id: int) -> Session | None:
+    """The session a signed keep-waiting link names, with what its page shows (one query)."""
+    return Session.objects.select_related("plan", "customer__user", "mechanic").filter(pk=session_id).first()
+
+
+@dataclass(frozen=True)
+class WaitLinkPage(StatusFlags):
+    """The signed link's page: the question while the request waits, else what became of it."""
+
+    session: Session
+    token: str
+    keep_minutes: int
+
+    @property
+    def status(self) -> str:
+        return self.session.status
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == SessionStatus.EXPIRED
+
+    @property
+    def taken(self) -> bool:
+        return self.is_waiting or self.is_live
+
+    @property
+    def extended(self) -> bool:
+        return self.session.wait_extended_until is not None
+
+    @property
+    def refunds(self) -> bool:
+        """Cancelling or expiring gives money or credits back (not for a free plan)."""
+        return self.session.payment_method != PayWith.FREE
 
 
 def attachment_for_viewer(*, user: Any, attachment_id: int) -> IntakeAttachment | None:

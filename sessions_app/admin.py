@@ -245,6 +245,8 @@ class SessionAdmin(admin.ModelAdmin):
         "workshop",
         "scheduled_for",
         "queued_at",
+        "wait_asked_at",  # issue 14: ask before expiry
+        "wait_extended_until",
         "started_at",
         "ended_at",
         "duration_minutes",

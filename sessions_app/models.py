@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,12 @@ class SessionQuerySet(models.QuerySet["Session"]):
     def for_mechanic(self, mechanic: Mechanic | int) -> "SessionQuerySet":
         return self.filter(mechanic=mechanic)
 
+    def expiry_due(self, *, now: datetime) -> "SessionQuerySet":
+        """Pending or waiting, past their deadline (Session.expires_at) at `now`."""
+        cutoff = now - timedelta(minutes=settings.EXPIRE_AFTER_MINUTES)
+        past = Q(wait_extended_until__isnull=True, queued_at__lt=cutoff) | Q(wait_extended_until__lt=now)
+        return self.filter(past, status__in=(SessionStatus.PENDING, SessionStatus.WAITING))
+
 
 SessionManager = models.Manager.from_queryset(SessionQuerySet)
 
@@ -89,6 +96,11 @@ class Session(models.Model):
     # When the session entered the queue (creation, or promotion for scheduled sessions). A
     # released session goes back in at this time, so it keeps its place.
     queued_at = models.DateTimeField(null=True, blank=True)
+    # Ask before expiry (sessions_app.services.waiting): when the customer was asked "keep waiting
+    # or cancel?" (once), and the deadline they extended to by keeping waiting (once). Without an
+    # extension the session expires EXPIRE_AFTER_MINUTES after queued_at (see expires_at).
+    wait_asked_at = models.DateTimeField(null=True, blank=True)
+    wait_extended_until = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
@@ -132,6 +144,16 @@ class Session(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When the expiry job may expire it (if nobody takes it): EXPIRE_AFTER_MINUTES after it
+        joined the queue, or the deadline the customer extended to. None before it is queued."""
+        if self.wait_extended_until is not None:
+            return self.wait_extended_until
+        if self.queued_at is None:
+            return None
+        return self.queued_at + timedelta(minutes=settings.EXPIRE_AFTER_MINUTES)
 
 
 class SessionParticipant(models.Model):

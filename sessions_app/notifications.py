@@ -22,3 +22,10 @@ def notify_mechanic_absence_after_commit(session_id: int) -> None:
     transaction.on_commit(
         partial(_enqueue, "sessions_app.tasks.send_mechanic_absence_email", session_id), robust=True
     )
+
+
+def notify_customer_wait_ask_after_commit(session_id: int) -> None:
+    """Email the customer "keep waiting or cancel?" with a signed link (ask before expiry)."""
+    transaction.on_commit(
+        partial(_enqueue, "sessions_app.tasks.send_wait_ask_email", session_id), robust=True
+    )

@@ -5,6 +5,7 @@ SCHEDULES = {
     "release-idle-sessions": ("sessions_app.tasks.release_idle_sessions", 1),
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
     "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
+    "ask-before-expiry": ("sessions_app.tasks.ask_before_expiry", 1),  # issue 14: ask before expiry
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
 }
 

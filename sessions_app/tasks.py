@@ -1,12 +1,24 @@
 """django-q2 tasks: the scheduled sweeps and the customer's session emails (money's are in billing)."""
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.template.loader import render_to_string
+from django.utils import timezone
+
+from autodoctor.timezones import zone_of
+from customers.models import PayWith
 
 from .models import Session
 from .presence import ABSENCE_AFTER
-from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
+from .services import (
+    sessions_ask_before_expiry,
+    sessions_expire_stale,
+    sessions_flag_absent,
+    sessions_promote_due,
+    sessions_release_idle,
+)
+from .transitions import SessionStatus
+from .wait_links import wait_link_url
 
 
 def expire_stale_sessions() -> int:
@@ -23,6 +35,10 @@ def promote_due_sessions() -> int:
 
 def flag_absent_sessions() -> int:
     return sessions_flag_absent()
+
+
+def ask_before_expiry() -> int:
+    return sessions_ask_before_expiry()
 
 
 def send_mechanic_absence_email(session_id: int) -> bool:
@@ -59,4 +75,30 @@ def send_customer_email(session_id: int, kind: str) -> bool:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.customer.user.email],
     )
+    return True
+
+
+def send_wait_ask_email(session_id: int) -> bool:
+    """Ask before expiry: "keep waiting or cancel?", with the signed link to answer (text + HTML),
+    times in the customer's own zone. Not sent when the request was taken or ended meanwhile."""
+    session = Session.objects.select_related("customer__user", "plan").filter(pk=session_id).first()
+    if session is None or session.status != SessionStatus.PENDING or not session.customer.user.email:
+        return False
+    context = {
+        "session": session,
+        "link": wait_link_url(session),
+        "expires_at": session.expires_at,
+        "keep_minutes": settings.KEEP_WAITING_MINUTES,
+        "refunds": session.payment_method != PayWith.FREE,
+    }
+    with timezone.override(zone_of(session.customer.time_zone)):
+        subject = " ".join(render_to_string("emails/session_wait_ask_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("emails/session_wait_ask.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[session.customer.user.email],
+        )
+        message.attach_alternative(render_to_string("emails/session_wait_ask.html", context), "text/html")
+    message.send()
     return True

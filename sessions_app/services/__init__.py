@@ -17,6 +17,7 @@ from .lifecycle import (
 )
 from .refunds import session_refund
 from .room import attachment_add, presence_update, sessions_flag_absent
+from .waiting import session_keep_waiting, session_wait_ask, session_wait_cancel, sessions_ask_before_expiry
 
 __all__ = [
     "attachment_add",
@@ -29,10 +30,14 @@ __all__ = [
     "session_end_by_customer",
     "session_expire",
     "session_force_end_all",
+    "session_keep_waiting",
     "session_promote",
     "session_refund",
     "session_release",
     "session_start",
+    "session_wait_ask",
+    "session_wait_cancel",
+    "sessions_ask_before_expiry",
     "sessions_expire_stale",
     "sessions_promote_due",
     "sessions_release_idle",

@@ -31,11 +31,11 @@ def _each(ids: Iterable[int], move: Callable[[Session], object]) -> int:
 
 
 def sessions_expire_stale(*, now: datetime | None = None) -> int:
-    """Expire pending/waiting sessions queued more than EXPIRE_AFTER_MINUTES ago."""
-    cutoff = (now or timezone.now()) - timedelta(minutes=settings.EXPIRE_AFTER_MINUTES)
-    ids = Session.objects.filter(
-        status__in=(SessionStatus.PENDING, SessionStatus.WAITING), queued_at__lt=cutoff
-    ).values_list("id", flat=True)
+    """Expire pending/waiting sessions past their deadline: queued more than EXPIRE_AFTER_MINUTES
+    ago, or past the later deadline the customer kept waiting until (Session.expires_at)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.EXPIRE_AFTER_MINUTES)
+    ids = Session.objects.expiry_due(now=now).values_list("id", flat=True)
     return _each(list(ids), lambda s: session_expire(session=s, queued_before=cutoff))
 
 

@@ -6,9 +6,10 @@ order is what makes concurrent transitions deadlock-free.
 """
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -340,15 +341,20 @@ def session_cancel(*, session: Session, user: User | None, reason: str = "custom
 
 def session_expire(*, session: Session, queued_before: datetime | None = None) -> Session:
     """System: a pending/waiting session that sat too long ends as expired and is refunded.
-    With `queued_before`, the age is re-checked on the locked row (for the scheduled job)."""
+    With `queued_before` (the scheduled job's cutoff: its now − EXPIRE_AFTER_MINUTES), the deadline
+    is re-checked on the locked row: Session.expires_at, which a keep-waiting may have moved after
+    the job picked its candidates (sessions_app.services.waiting locks the same row)."""
     with transaction.atomic():
         locked = _lock_session(session)
         if not can("expire", locked.status):
             raise invalid_transition("expire", locked.status)
-        if queued_before is not None and (locked.queued_at is None or locked.queued_at >= queued_before):
-            raise DomainError(
-                "invalid_transition", "This session has not been waiting long enough to expire."
-            )
+        if queued_before is not None:
+            swept_at = queued_before + timedelta(minutes=settings.EXPIRE_AFTER_MINUTES)
+            deadline = locked.expires_at
+            if deadline is None or deadline >= swept_at:
+                raise DomainError(
+                    "invalid_transition", "This session has not been waiting long enough to expire."
+                )
         now = timezone.now()
         _close_assignment(locked, AssignmentStatus.EXPIRED)
         _move(locked, "expire", actor=None, fields={"ended_at": now})

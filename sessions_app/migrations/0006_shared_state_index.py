@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sessions_app', '0004_room_attachments_presence'),
+        ('sessions_app', '0005_ask_wait_before_expiry'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
