@@ -302,7 +302,13 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 # --- Sessions domain --------------------------------------------------------------------
 EXPIRE_AFTER_MINUTES = 120
 IDLE_WAITING_MINUTES = 30
+# issue 14 (reach): remind the mechanic of an accepted, unstarted session after this long (once)
+REMIND_WAITING_MINUTES = 20
 PROMOTE_BEFORE_MINUTES = 15
+# issue 14 (reach): at most one request email per mechanic per this many minutes (batched)
+QUEUE_EMAIL_EVERY_MINUTES = 5
+# Where links in emails sent by the scheduled jobs point (no request to read the host from).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 WAIVER_VERSION = "2026-11"
 
 # --- Security (production) ---------------------------------------------------------------
