@@ -1,6 +1,7 @@
 """The Settings page's notification settings (issue 14): email on/off, quiet hours (local time,
 may wrap midnight, both empty = none) and the time zone they are read in."""
 
+import json
 from datetime import time
 
 import pytest
@@ -77,3 +78,61 @@ def test_the_settings_page_query_count_is_pinned(mechanic, mech_client, django_a
     post(mech_client, quiet_hours_start="22:00", quiet_hours_end="07:00", time_zone="Europe/Berlin")
     with django_assert_num_queries(SETTINGS_PAGE_QUERIES):
         assert mech_client.get(SETTINGS).status_code == 200
+
+
+# --- the same settings in the JSON API ---------------------------------------------------------
+
+API = "/api/mechanic/settings"
+
+
+def patch(client, body: dict):
+    return client.patch(API, json.dumps(body), content_type="application/json")
+
+
+def test_the_api_reads_and_patches_only_what_is_given(mechanic, mech_client):
+    assert mech_client.get(API).json() == {
+        "email_notifications": True,
+        "show_dashboard_tip": True,
+        "quiet_hours": None,
+        "time_zone": "UTC",
+    }
+    response = patch(
+        mech_client, {"quiet_hours": {"start": "22:00", "end": "07:00"}, "time_zone": "Asia/Tokyo"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["quiet_hours"] == {"start": "22:00", "end": "07:00"}
+    response = patch(mech_client, {"email_notifications": False})
+    assert response.json() == {
+        "email_notifications": False,
+        "show_dashboard_tip": True,
+        "quiet_hours": {"start": "22:00", "end": "07:00"},
+        "time_zone": "Asia/Tokyo",
+    }
+    assert patch(mech_client, {"quiet_hours": None}).json()["quiet_hours"] is None
+    mechanic.refresh_from_db()
+    assert mechanic.quiet_hours_start is None and mechanic.email_notifications is False
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"quiet_hours": {"start": "08:00", "end": "08:00"}}, "quiet_hours.end"),
+        ({"quiet_hours": {"start": "nine", "end": "07:00"}}, "quiet_hours.start"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+    ],
+)
+def test_the_api_refuses_what_the_page_refuses(mechanic, mech_client, body, field):
+    response = patch(mech_client, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_input" and response.json()["field"] == field
+    mechanic.refresh_from_db()
+    assert mechanic.time_zone == "UTC" and mechanic.quiet_hours_start is None
+
+
+def test_the_settings_api_is_for_mechanics(client):
+    from tests.factories import make_customer
+
+    assert client.get(API).status_code == 401
+    client.force_login(make_customer("carol").user)
+    assert client.get(API).status_code == 403
+    assert patch(client, {"email_notifications": False}).status_code == 403
