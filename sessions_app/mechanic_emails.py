@@ -91,6 +91,7 @@ def queue_email_send(*, mechanic_id: int, new_ids: list[int], also_ids: list[int
         "also_more": max(0, len(also) - ALSO_WAITING_SHOWN),
         "dashboard_url": site_link(reverse("mechanic_dashboard")),
         "settings_url": site_link(reverse("mechanic_settings")),
+        "every_minutes": settings.QUEUE_EMAIL_EVERY_MINUTES,
     }
     _send(to=mechanic.user.email, template="mechanic_requests", context=context)
     return True
