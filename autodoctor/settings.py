@@ -312,17 +312,22 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 # --- Sessions domain --------------------------------------------------------------------
 EXPIRE_AFTER_MINUTES = 120
 IDLE_WAITING_MINUTES = 30
+# issue 14 (reach): remind the mechanic of an accepted, unstarted session after this long (once)
+REMIND_WAITING_MINUTES = 20
 PROMOTE_BEFORE_MINUTES = 15
+# issue 14 (reach): at most one request email per mechanic per this many minutes (batched)
+QUEUE_EMAIL_EVERY_MINUTES = 5
+# Where links in emails sent by the scheduled jobs point (no request to read the host from).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 WAIVER_VERSION = "2026-11"
 
 # --- Ask before expiry (issue 14; sessions_app.services.waiting) ----------------------------
 # A request nobody has taken ASK_BEFORE_EXPIRY_MINUTES after it joined the queue: the customer is
 # asked (banner and email) to keep waiting or cancel; keeping waiting moves its expiry, once, by
-# KEEP_WAITING_MINUTES. SITE_URL is where links in emails sent by scheduled jobs point.
+# KEEP_WAITING_MINUTES. Its email's link points at SITE_URL (above).
 ASK_BEFORE_EXPIRY_MINUTES = 90
 KEEP_WAITING_MINUTES = 60
 WAIT_LINK_MAX_AGE_HOURS = 24
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # --- Security (production) ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

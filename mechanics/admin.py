@@ -40,3 +40,4 @@ class MechanicAdmin(admin.ModelAdmin):
     search_fields = ("display_name", "user__username", "user__email")
     list_select_related = ("user", "workshop")
     actions = (force_end_all,)
+    readonly_fields = ("queue_email_sent_at",)  # issue 14: the request emails' batching stamp

@@ -8,12 +8,12 @@ this mechanic's, 403 for a signed-in user who is not a mechanic, 401 when not si
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from autodoctor.access import api_mechanic
-from autodoctor.api import error_responses
+from autodoctor.api import error_responses, form_error
 from autodoctor.errors import DomainError
 from sessions_app.forms import SUMMARY_MAX, SUMMARY_REQUIRED
 from sessions_app.models import Session, SessionAssignment
@@ -27,8 +27,10 @@ from sessions_app.services import (
     session_start,
 )
 
+from .forms import MechanicSettingsForm
 from .models import Mechanic
 from .selectors import own_sessions
+from .services import mechanic_update_settings
 
 router = Router(tags=["mechanic"])
 
@@ -197,3 +199,81 @@ def release_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """The request goes back to the queue at its original place; the customer is told."""
     mechanic, session = _own_session(request, session_id)
     return session_payload(session_release(session=session, mechanic=mechanic))
+
+
+# --- issue 14: notification settings (the Settings page's rules, through its form) ------------
+
+
+class QuietHoursIO(Schema):
+    start: str = Field(max_length=8, description='Local time in `time_zone`, e.g. "22:00".')
+    end: str = Field(max_length=8, description='Local time, e.g. "07:00"; before start: wraps midnight.')
+
+
+class MechanicSettingsOut(Schema):
+    email_notifications: bool
+    show_dashboard_tip: bool
+    quiet_hours: QuietHoursIO | None
+    time_zone: str
+
+
+class MechanicSettingsPatch(Schema):
+    email_notifications: bool | None = None
+    show_dashboard_tip: bool | None = None
+    quiet_hours: QuietHoursIO | None = Field(None, description="null: no quiet hours; left out: kept.")
+    time_zone: str | None = Field(None, max_length=64, description="IANA name, e.g. Europe/Berlin.")
+
+
+# The form's field names as the API names them, for the 400's `field`.
+SETTINGS_API_FIELDS = {"quiet_hours_start": "quiet_hours.start", "quiet_hours_end": "quiet_hours.end"}
+
+
+def settings_payload(mechanic: Mechanic) -> dict[str, Any]:
+    start, end = mechanic.quiet_hours_start, mechanic.quiet_hours_end
+    quiet = {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")} if start and end else None
+    return {
+        "email_notifications": mechanic.email_notifications,
+        "show_dashboard_tip": mechanic.show_dashboard_tip,
+        "quiet_hours": quiet,
+        "time_zone": mechanic.time_zone,
+    }
+
+
+@router.get(
+    "/mechanic/settings",
+    response={200: MechanicSettingsOut, **error_responses(403)},
+    summary="My notification settings",
+)
+def get_settings(request: HttpRequest) -> dict[str, Any]:
+    return settings_payload(api_mechanic(request))
+
+
+@router.patch(
+    "/mechanic/settings",
+    response={200: MechanicSettingsOut, **error_responses(400, 403, post=True)},
+    summary="Change my notification settings",
+)
+def patch_settings(request: HttpRequest, payload: MechanicSettingsPatch) -> Any:
+    """Only the fields given change. Quiet hours are read in `time_zone` and may wrap midnight;
+    the same rules as the Settings page (400 naming the field otherwise)."""
+    mechanic = api_mechanic(request)
+    merged = settings_payload(mechanic)
+    for name in payload.model_fields_set:
+        value = getattr(payload, name)
+        if name == "quiet_hours":
+            merged[name] = value.model_dump() if value is not None else None
+        elif value is not None:
+            merged[name] = value
+    quiet = merged["quiet_hours"] or {"start": "", "end": ""}
+    data = QueryDict(mutable=True)
+    data.update(
+        {
+            "quiet_hours_start": quiet["start"],
+            "quiet_hours_end": quiet["end"],
+            "time_zone": merged["time_zone"],
+            **{name: "on" for name in MechanicSettingsForm.CHECKBOXES if merged[name]},
+        }
+    )
+    form = MechanicSettingsForm(data, mechanic=mechanic)
+    if not form.is_valid():
+        return form_error(request, form, fields=SETTINGS_API_FIELDS)
+    return settings_payload(mechanic_update_settings(mechanic=mechanic, **form.cleaned_data))

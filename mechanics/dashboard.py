@@ -22,9 +22,11 @@ from django.utils.timesince import timesince
 from mechanics.models import Mechanic
 from sessions_app.forms import SUMMARY_MAX
 from sessions_app.live import panel_token, panel_token_claims, pulse_token, recent_state_version
+from sessions_app.mechanic_emails import local_clock
 from sessions_app.models import Session, SessionAssignment
 from sessions_app.presence import Presence, absent_since, presence_of
 from sessions_app.selectors import active_sessions_for_mechanic, session_history
+from sessions_app.services.reminders import release_due_at
 from sessions_app.transitions import TRANSITIONS, WORKING_STATUSES, SessionStatus, actions_from
 from sessions_app.wording import lock_message
 
@@ -151,6 +153,18 @@ class WorkCard:
             getattr(self.session, "mechanic_seen_at", None),
         ]
         return absent_since(started_at=self.session.started_at, seen=seen)
+
+    @property
+    def reminder_release_at(self) -> str:
+        """Issue 14: a waiting session reminded since its current accept (the REMINDED event):
+        when the idle sweep puts it back in the queue, on the mechanic's wall clock ("14:32");
+        "" when there is no reminder to show."""
+        accepted_at = getattr(self.session, "accepted_at", None)
+        reminded_at = getattr(self.session, "reminded_at", None)
+        if self.is_live or accepted_at is None or reminded_at is None or reminded_at < accepted_at:
+            return ""
+        zone = self.session.mechanic.time_zone if self.session.mechanic else ""
+        return local_clock(release_due_at(accepted_at), zone)
 
 
 def work_card(session: Session) -> WorkCard:

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from autodoctor.timezones import time_zone_names
 from sessions_app.transitions import SessionType
 
 from .dashboard import TABS, DashboardFilters
@@ -66,7 +67,9 @@ class ForceEndAllForm(forms.Form):
 
 
 class MechanicSettingsForm(forms.Form):
-    """The Settings page: one field per preference (quiet hours join here with the reach issue)."""
+    """The Settings page: the preferences, then the request emails' quiet hours and time zone."""
+
+    CHECKBOXES = ("email_notifications", "show_dashboard_tip")
 
     email_notifications = forms.BooleanField(
         label="Email notifications: email me about new requests and my sessions",
@@ -75,10 +78,59 @@ class MechanicSettingsForm(forms.Form):
     show_dashboard_tip = forms.BooleanField(
         label='Show the "How it works" tip on my dashboard', required=False
     )
+    # issue 14: quiet hours (local time in `time_zone`, may wrap midnight; both empty = none)
+    quiet_hours_start = forms.TimeField(
+        label="Quiet from",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        error_messages={"invalid": "Enter a time like 22:00."},
+    )
+    quiet_hours_end = forms.TimeField(
+        label="Quiet until",
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M", "%H:%M:%S"],
+        error_messages={"invalid": "Enter a time like 07:00."},
+    )
+    time_zone = forms.ChoiceField(
+        label="My time zone",
+        required=False,  # left out of a post: kept as it is
+        choices=[(name, name.replace("_", " ")) for name in time_zone_names()],
+        error_messages={"invalid_choice": "%(value)s is not a time zone we know. Pick one from the list."},
+    )
 
     def __init__(self, data: QueryDict | None = None, *, mechanic: Any, **kwargs: Any) -> None:
         initial = {
             "email_notifications": mechanic.email_notifications,
             "show_dashboard_tip": mechanic.show_dashboard_tip,
+            "quiet_hours_start": mechanic.quiet_hours_start,
+            "quiet_hours_end": mechanic.quiet_hours_end,
+            "time_zone": mechanic.time_zone,
         }
         super().__init__(data, initial=initial, **kwargs)
+
+    def checkbox_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.CHECKBOXES]
+
+    def quiet_hours_fields(self) -> list[forms.BoundField]:
+        return [self["quiet_hours_start"], self["quiet_hours_end"]]
+
+    def clean_time_zone(self) -> str | None:
+        return self.cleaned_data.get("time_zone") or None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("quiet_hours_start"), data.get("quiet_hours_end")
+        if "quiet_hours_start" in data and "quiet_hours_end" in data:
+            if (start is None) != (end is None):
+                missing = "quiet_hours_end" if end is None else "quiet_hours_start"
+                self.add_error(
+                    missing, "Give both a start and an end for quiet hours, or leave both empty for none."
+                )
+            elif start is not None and start == end:
+                self.add_error(
+                    "quiet_hours_end",
+                    "Quiet hours need an end different from their start (leave both empty for none).",
+                )
+        return data

@@ -1,6 +1,11 @@
+from datetime import time
+
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from autodoctor.errors import DomainError
+from autodoctor.timezones import validate_time_zone
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionEvent
 from sessions_app.transitions import SessionEventType
@@ -43,12 +48,35 @@ def mechanic_set_availability(*, mechanic: Mechanic, available: bool) -> Mechani
 
 
 def mechanic_update_settings(
-    *, mechanic: Mechanic, email_notifications: bool, show_dashboard_tip: bool
+    *,
+    mechanic: Mechanic,
+    email_notifications: bool,
+    show_dashboard_tip: bool,
+    quiet_hours_start: time | None = None,
+    quiet_hours_end: time | None = None,
+    time_zone: str | None = None,
 ) -> Mechanic:
-    """What the Settings page saves (quiet hours join here when the reach issue adds them)."""
+    """What the Settings page saves: the preferences, the request emails' quiet hours (local
+    time, both or neither; may wrap midnight) and the time zone they are read in (None: kept)."""
+    if (quiet_hours_start is None) != (quiet_hours_end is None):
+        raise DomainError(
+            "invalid_input",
+            "Give both a start and an end for quiet hours, or leave both empty for none.",
+            field="quiet_hours_end" if quiet_hours_end is None else "quiet_hours_start",
+        )
     mechanic.email_notifications = email_notifications
     mechanic.show_dashboard_tip = show_dashboard_tip
-    mechanic.save(update_fields=["email_notifications", "show_dashboard_tip"])
+    mechanic.quiet_hours_start = quiet_hours_start
+    mechanic.quiet_hours_end = quiet_hours_end
+    fields = ["email_notifications", "show_dashboard_tip", "quiet_hours_start", "quiet_hours_end"]
+    if time_zone is not None:
+        try:
+            validate_time_zone(time_zone)
+        except ValidationError as exc:
+            raise DomainError("invalid_input", exc.messages[0], field="time_zone") from None
+        mechanic.time_zone = time_zone
+        fields.append("time_zone")
+    mechanic.save(update_fields=fields)
     return mechanic
 
 

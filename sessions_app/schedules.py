@@ -7,6 +7,9 @@ SCHEDULES = {
     "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
     "ask-before-expiry": ("sessions_app.tasks.ask_before_expiry", 1),  # issue 14: ask before expiry
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
+    # issue 14 (reach): held-back request emails, and the 20-minute reminder of unstarted work
+    "send-held-request-emails": ("sessions_app.tasks.send_held_request_emails", 1),
+    "remind-idle-sessions": ("sessions_app.tasks.remind_idle_sessions", 1),
 }
 
 

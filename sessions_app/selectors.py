@@ -20,6 +20,7 @@ from sessions_app.transitions import (
     SESSION_ONLY_EVENTS,
     WORKING_STATUSES,
     AssignmentStatus,
+    SessionEventType,
     SessionStatus,
 )
 
@@ -88,7 +89,8 @@ def _participant_column(role: str, column: str, *, of_mechanic: bool = False) ->
 
 def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
     """The mechanic's waiting and live sessions, read from the sessions themselves, with the room's
-    presence (customer_seen_at, customer_left_at, mechanic_seen_at) in the same query."""
+    presence (customer_seen_at, customer_left_at, mechanic_seen_at), the current acceptance
+    (accepted_at) and the latest reminder (reminded_at) in the same query."""
     return (
         Session.objects.working()
         .for_mechanic(mechanic)
@@ -98,6 +100,17 @@ def active_sessions_for_mechanic(*, mechanic: Mechanic) -> QuerySet[Session]:
             customer_left_at=_participant_column(SessionParticipant.Role.CUSTOMER, "left_at"),
             mechanic_seen_at=_participant_column(
                 SessionParticipant.Role.MECHANIC, "last_seen_at", of_mechanic=True
+            ),
+            # issue 14: the current acceptance and the latest reminder (My Active Work's alert)
+            accepted_at=Subquery(
+                SessionAssignment.objects.filter(
+                    session=OuterRef("pk"), status=AssignmentStatus.ACCEPTED
+                ).values("accepted_at")[:1]
+            ),
+            reminded_at=Subquery(
+                SessionEvent.objects.filter(session=OuterRef("pk"), type=SessionEventType.REMINDED)
+                .order_by("-id")
+                .values("created_at")[:1]
             ),
         )
         .order_by("status", "created_at")  # live before waiting: "live" < "waiting"

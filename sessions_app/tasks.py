@@ -8,14 +8,18 @@ from django.utils import timezone
 from autodoctor.timezones import zone_of
 from customers.models import PayWith
 
+from .mechanic_emails import idle_release_emails_send, queue_email_send, reminder_email_send
 from .models import Session
 from .presence import ABSENCE_AFTER
 from .services import (
+    mechanics_queue_email_sweep,
+    queue_notices_record,
     sessions_ask_before_expiry,
     sessions_expire_stale,
     sessions_flag_absent,
     sessions_promote_due,
     sessions_release_idle,
+    sessions_remind_idle,
 )
 from .transitions import SessionStatus
 from .wait_links import wait_link_url
@@ -102,3 +106,34 @@ def send_wait_ask_email(session_id: int) -> bool:
         message.attach_alternative(render_to_string("emails/session_wait_ask.html", context), "text/html")
     message.send()
     return True
+
+
+# --- issue 14: reach -------------------------------------------------------------------------
+
+
+def announce_queued_request(assignment_id: int, exclude_mechanic_id: int | None = None) -> int:
+    """A request entered the queue: owe its email to the mechanics who may take it, send now to
+    those not held back by the five-minute batching."""
+    return queue_notices_record(assignment_id=assignment_id, exclude_mechanic_id=exclude_mechanic_id)
+
+
+def send_held_request_emails() -> int:
+    """Every minute: the request emails held back by the batching whose five minutes are up."""
+    return mechanics_queue_email_sweep()
+
+
+def remind_idle_sessions() -> int:
+    """Every minute: remind mechanics of sessions accepted 20 minutes ago and not started."""
+    return sessions_remind_idle()
+
+
+def send_mechanic_queue_email(mechanic_id: int, new_ids: list[int], also_ids: list[int]) -> bool:
+    return queue_email_send(mechanic_id=mechanic_id, new_ids=new_ids, also_ids=also_ids)
+
+
+def send_mechanic_reminder_email(session_id: int, assignment_id: int) -> bool:
+    return reminder_email_send(session_id=session_id, assignment_id=assignment_id)
+
+
+def send_idle_release_emails(assignment_id: int) -> int:
+    return idle_release_emails_send(assignment_id=assignment_id)

@@ -2,6 +2,7 @@
 
 from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
+from .digests import mechanics_queue_email_sweep, queue_notices_record
 from .factory import session_create
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
 from .lifecycle import (
@@ -16,11 +17,15 @@ from .lifecycle import (
     session_start,
 )
 from .refunds import session_refund
+from .reminders import sessions_remind_idle
 from .room import attachment_add, presence_update, sessions_flag_absent
 from .waiting import session_keep_waiting, session_wait_ask, session_wait_cancel, sessions_ask_before_expiry
 
 __all__ = [
     "attachment_add",
+    "mechanics_queue_email_sweep",
+    "queue_notices_record",
+    "sessions_remind_idle",
     "presence_update",
     "sessions_flag_absent",
     "session_accept",

@@ -12,6 +12,7 @@ from billing.services import credits_spend
 from customers.models import Customer, Intake, PayWith
 from sessions_app.events import event_record
 from sessions_app.models import Plan, Session, SessionAssignment, SessionParticipant
+from sessions_app.notifications import notify_request_queued_after_commit
 from sessions_app.transitions import SessionEventType, SessionStatus
 from sessions_app.wording import active_session_refusal
 
@@ -89,9 +90,10 @@ def _pay_queue_and_record(session: Session, *, actor: User | None) -> None:
     )
     queued_at = session.queued_at
     if queued_at is not None:  # pending; a scheduled session joins the queue when promoted
-        SessionAssignment.objects.create(
+        assignment = SessionAssignment.objects.create(
             session=session, urgent=session.urgent, workshop_id=session.workshop_id, queued_at=queued_at
         )
+        notify_request_queued_after_commit(assignment.pk)  # issue 14: request emails
     event_record(
         session=session,
         type=SessionEventType.CREATED,

@@ -19,7 +19,11 @@ from billing.services import earnings_record_completion
 from mechanics.models import Mechanic
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
-from sessions_app.notifications import notify_customer_after_commit
+from sessions_app.notifications import (
+    notify_customer_after_commit,
+    notify_idle_release_after_commit,
+    notify_request_queued_after_commit,
+)
 from sessions_app.transitions import (
     OPEN_ASSIGNMENT_STATUSES,
     STATUS_EVENTS,
@@ -101,14 +105,17 @@ def _close_assignment(session: Session, status: str) -> SessionAssignment | None
     return assignment
 
 
-def _requeue(session: Session) -> SessionAssignment:
-    """A new queued assignment at the session's original place in the queue."""
-    return SessionAssignment.objects.create(
+def _requeue(session: Session, *, released_by: int | None = None) -> SessionAssignment:
+    """A new queued assignment at the session's original place in the queue. The mechanics who
+    may take it hear of it after commit (issue 14), but the one who just released it."""
+    assignment = SessionAssignment.objects.create(
         session=session,
         urgent=session.urgent,
         workshop_id=session.workshop_id,
         queued_at=session.queued_at or timezone.now(),
     )
+    notify_request_queued_after_commit(assignment.pk, exclude_mechanic_id=released_by)
+    return assignment
 
 
 def _require_mechanic(session: Session, mechanic: Mechanic | None, action: str) -> None:
@@ -235,7 +242,7 @@ def _release_locked(session: Session, *, actor: User | None, reason: str) -> Non
     mechanic_id = session.mechanic_id
     if not can("release", session.status):
         raise invalid_transition("release", session.status)
-    _close_assignment(session, AssignmentStatus.RELEASED)
+    released = _close_assignment(session, AssignmentStatus.RELEASED)
     _move(
         session,
         "release",
@@ -243,12 +250,16 @@ def _release_locked(session: Session, *, actor: User | None, reason: str) -> Non
         data={"mechanic_id": mechanic_id, "reason": reason},
         fields={"mechanic": None},
     )
-    _requeue(session)
+    _requeue(session, released_by=mechanic_id)
     if mechanic_id is not None:
         SessionParticipant.objects.filter(
             session=session, role=SessionParticipant.Role.MECHANIC, left_at=None
         ).update(left_at=timezone.now())
-    notify_customer_after_commit(session.pk, "released")
+    if reason == "idle" and released is not None:
+        # issue 14: both are told what happened ("you accepted … at 14:02 and did not start it")
+        notify_idle_release_after_commit(released.pk)
+    else:
+        notify_customer_after_commit(session.pk, "released")
 
 
 def session_release(
