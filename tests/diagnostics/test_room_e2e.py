@@ -83,6 +83,12 @@ def test_the_customer_sees_codes_and_findings_appear_as_the_mechanic_enters_them
     mechanic.set_viewport_size(PHONE)
     mechanic.reload()
     expect(mechanic.locator("#toolkit-body")).to_contain_text("Front pads worn")
+    # At phone width a call room puts the video first and the request and toolkit after it.
+    call_box, side_box = (
+        mechanic.locator("#call").bounding_box(),
+        mechanic.locator(".room-side").bounding_box(),
+    )
+    assert call_box and side_box and call_box["y"] < side_box["y"]
     shoot_toolkit(mechanic, "toolkit-mechanic-phone.png")
 
     session_complete(session=session, mechanic=scene.mechanic, summary="Brakes first, then the coil.")
