@@ -68,17 +68,27 @@ def attachment_add(
         attachment.message = SessionMessage.objects.create(
             session=locked, sender=uploader, body=f"Shared a {attachment.kind}: {upload.original_name}"
         )
-        attachment.file.save(upload.storage_name(), upload.file, save=False)
-        if thumbnail is not None:
-            attachment.thumbnail.save(f"{upload.storage_name()}.jpg", thumbnail, save=False)
-        attachment.save()
-        event_record(
-            session=locked,
-            type=SessionEventType.ATTACHMENT_ADDED,
-            actor=uploader,
-            data={"attachment_id": attachment.pk, "source": source, "content_type": upload.content_type},
-        )
+        try:
+            attachment.file.save(upload.storage_name(), upload.file, save=False)
+            if thumbnail is not None:
+                attachment.thumbnail.save(f"{upload.storage_name()}.jpg", thumbnail, save=False)
+            attachment.save()
+            event_record(
+                session=locked,
+                type=SessionEventType.ATTACHMENT_ADDED,
+                actor=uploader,
+                data={"attachment_id": attachment.pk, "source": source, "content_type": upload.content_type},
+            )
+        except BaseException:
+            _discard_files(attachment)  # the rows roll back: leave no file without its row
+            raise
         return attachment
+
+
+def _discard_files(attachment: SessionAttachment) -> None:
+    for stored in (attachment.file, attachment.thumbnail):
+        if stored and stored.name:
+            stored.storage.delete(stored.name)
 
 
 # --- presence --------------------------------------------------------------------------------

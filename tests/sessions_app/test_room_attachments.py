@@ -243,3 +243,25 @@ def test_report_lists_the_session_attachments(live):
     session_complete(session=session, mechanic=session.mechanic, summary="Done")
     page = mechanic.get(f"/mechanic/sessions/{session.pk}/report/").content.decode()
     assert "Photos and clips from the session" in page and "Photo: wheel.png" in page
+
+
+def test_a_write_that_fails_after_the_file_is_stored_leaves_no_file_behind(live, media, monkeypatch):
+    """The database fails while recording the event (after the file and thumbnail were written):
+    the rows roll back, and so do the files."""
+    from django.db import OperationalError
+
+    import sessions_app.services.room as room
+
+    session, customer, _ = live
+
+    def database_gone(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(room, "event_record", database_gone)
+    upload = upload_check(png("bay.png", size=(800, 600)))
+    with pytest.raises(OperationalError):
+        attachment_add(session=session, uploader=session.customer.user, upload=upload)
+    assert (
+        not SessionAttachment.objects.exists() and not SessionMessage.objects.filter(session=session).exists()
+    )
+    assert [p for p in media.rglob("*") if p.is_file()] == []
