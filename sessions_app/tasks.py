@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from autodoctor.timezones import local_time_of
+
 from .models import Session
 from .presence import ABSENCE_AFTER
 from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
@@ -33,10 +35,12 @@ def send_mechanic_absence_email(session_id: int) -> bool:
     if session is None or session.mechanic is None or not session.mechanic.user.email:
         return False
     context = {"session": session, "minutes": int(ABSENCE_AFTER.total_seconds() // 60)}
-    subject = render_to_string("emails/session_absent_subject.txt", context)
+    with local_time_of(session.mechanic.time_zone):  # times in the mechanic's own zone
+        subject = render_to_string("emails/session_absent_subject.txt", context)
+        message = render_to_string("emails/session_absent.txt", context)
     send_mail(
         subject=" ".join(subject.split()),
-        message=render_to_string("emails/session_absent.txt", context),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.mechanic.user.email],
     )
@@ -52,10 +56,12 @@ def send_customer_email(session_id: int, kind: str) -> bool:
     if session is None or not session.customer.user.email:
         return False
     context = {"session": session}
-    subject = render_to_string(f"emails/session_{kind}_subject.txt", context)
+    with local_time_of(session.customer.time_zone):  # times in the customer's own zone
+        subject = render_to_string(f"emails/session_{kind}_subject.txt", context)
+        message = render_to_string(f"emails/session_{kind}.txt", context)
     send_mail(
         subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
-        message=render_to_string(f"emails/session_{kind}.txt", context),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.customer.user.email],
     )
