@@ -241,3 +241,11 @@ def test_accepts_lost_to_a_real_race_are_recorded_and_the_won_one_is_not(on_post
     (winner,) = [pk for pk, outcome in outcomes.items() if outcome == "won"]
     misses = list(AcceptMiss.objects.values_list("mechanic_id", "session_id", "code"))
     assert sorted(misses) == sorted((pk, session.pk, "already_taken") for pk in outcomes if pk != winner)
+
+
+def test_staff_read_accept_misses_in_admin_and_cannot_edit_them(known_day):
+    admin = get_user_model().objects.create_superuser("root", password="pw-root-123")
+    client = client_for(admin)
+    page = client.get("/admin/sessions_app/acceptmiss/")
+    assert page.status_code == 200 and "already_taken" in page.content.decode()
+    assert client.get("/admin/sessions_app/acceptmiss/add/").status_code == 403
