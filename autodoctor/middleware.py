@@ -250,6 +250,11 @@ class UserTimeZone(tzinfo):
     def __str__(self) -> str:  # timezone.get_current_timezone_name()
         return self.zone.key
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A datetime made aware in this zone (a form's make_aware) pickles as the plain ZoneInfo,
+        # never with the request inside.
+        return (zone_of, (self.zone.key,))
+
     def __repr__(self) -> str:
         return f"UserTimeZone({self._zone!r})"
 

@@ -305,3 +305,19 @@ def test_upcoming_lists_scheduled_requests_the_mechanic_may_see_in_their_zone(no
 
 def test_upcoming_is_for_mechanics(now):
     assert client_for(customer_in("UTC").user).get("/mechanic/upcoming/").status_code == 403
+
+
+def test_a_datetime_in_the_lazy_zone_pickles_as_a_plain_zone():
+    import pickle
+    from zoneinfo import ZoneInfo
+
+    from django.test import RequestFactory
+
+    from autodoctor.middleware import UserTimeZone
+
+    request = RequestFactory().get("/")
+    zone = UserTimeZone(request)
+    zone._zone = ZoneInfo("Asia/Tokyo")
+    value = datetime(2026, 11, 25, 9, 0, tzinfo=zone)
+    restored = pickle.loads(pickle.dumps(value))
+    assert restored.tzinfo == ZoneInfo("Asia/Tokyo") and restored == datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
