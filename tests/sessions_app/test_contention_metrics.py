@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from mechanics.services import request_viewed_record
 from sessions_app.contention_metrics import contention_metrics
 from sessions_app.events import event_record
 from sessions_app.models import AcceptMiss, Session
@@ -32,7 +33,7 @@ from .lifecycle_states import open_assignment_of
 
 
 def _viewed(session: Session, mechanic) -> None:
-    event_record(session=session, type=E.REQUEST_VIEWED, actor=mechanic.user, data={})
+    assert request_viewed_record(session=session, mechanic=mechanic)  # the Details page's service
 
 
 def _event(session: Session, type: E, actor=None, **data) -> None:
