@@ -23,10 +23,13 @@ request, so no context processors, no user, no session).
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
@@ -34,8 +37,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csp import ContentSecurityPolicyMiddleware as DjangoCSPMiddleware
 from django.middleware.csp import get_nonce
 from django.template import loader
+from django.utils import timezone
 from django.utils.csp import CSP, build_policy
 from django.utils.log import log_response
+
+from autodoctor.access import customer_of, mechanic_of
+from autodoctor.timezones import DEFAULT_TIME_ZONE, zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -165,3 +172,110 @@ class ContentSecurityPolicyMiddleware(DjangoCSPMiddleware):
             if config and header not in response:
                 response.headers[str(header)] = csp_header(config, nonce)
         return response
+
+
+# --- the signed-in user's time zone ------------------------------------------------------------
+
+TIME_ZONE_SESSION_KEY = "_time_zone"  # the profile's zone name, remembered for this sign-in
+PROFILE_RELATIONS = ("mechanic", "customer")  # user.<name>: the profiles that carry a time_zone
+
+
+def _cached_profile_zone(user: Any) -> str | None:
+    """The zone of a profile row this request has already loaded (user.mechanic / user.customer
+    cached on the user by Django): no query."""
+    for name in PROFILE_RELATIONS:
+        try:
+            relation = user._meta.get_field(name)  # user may be a SimpleLazyObject: ask its _meta
+        except FieldDoesNotExist:
+            continue
+        if relation.is_cached(user):
+            profile = relation.get_cached_value(user)
+            if profile is not None:
+                return str(profile.time_zone)
+    return None
+
+
+def user_time_zone_name(request: HttpRequest) -> str:
+    """The signed-in user's zone name, as cheaply as it can be known: the profile row if the
+    request already loaded it (its value wins: it is the newest), else the name remembered in the
+    session, else one look-up of the profile (then remembered). Anonymous visitors and staff
+    without a profile get UTC."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return DEFAULT_TIME_ZONE
+    session = getattr(request, "session", None)
+    remembered = session.get(TIME_ZONE_SESSION_KEY) if session is not None else None
+    name = _cached_profile_zone(user)
+    if name is not None:
+        if remembered is not None and name != remembered and session is not None:
+            session[TIME_ZONE_SESSION_KEY] = name  # changed since (a settings page): remember it
+        return name
+    if remembered is not None:
+        return str(remembered)
+    profile = mechanic_of(user) or customer_of(user)
+    name = str(profile.time_zone) if profile is not None else DEFAULT_TIME_ZONE
+    if session is not None:
+        session[TIME_ZONE_SESSION_KEY] = name
+    return name
+
+
+class UserTimeZone(tzinfo):
+    """The signed-in user's zone, looked up on first use. Activating it costs nothing: a poll that
+    answers 204, or a page that renders no time, never asks; a page that does has, nearly always,
+    loaded the user and their profile already (so no query either)."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self._request = request
+        self._zone: ZoneInfo | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        if self._zone is None:
+            self._zone = zone_of(user_time_zone_name(self._request))
+        return self._zone
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.utcoffset(dt)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return self.zone.dst(dt)
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return self.zone.tzname(dt)
+
+    def fromutc(self, dt: datetime) -> datetime:
+        # astimezone(self) lands here: the result carries the real ZoneInfo.
+        return self.zone.fromutc(dt.replace(tzinfo=self.zone))
+
+    def __str__(self) -> str:  # timezone.get_current_timezone_name()
+        return self.zone.key
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A datetime made aware in this zone (a form's make_aware) pickles as the plain ZoneInfo,
+        # never with the request inside.
+        return (zone_of, (self.zone.key,))
+
+    def __repr__(self) -> str:
+        return f"UserTimeZone({self._zone!r})"
+
+
+class TimeZoneMiddleware(SyncAndAsyncMiddleware):
+    """Pages and partials render the signed-in user's local times (SPEC §7: users carry a time
+    zone). After AuthenticationMiddleware. The zone is resolved lazily (UserTimeZone), so this
+    adds no query to any request."""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        timezone.activate(UserTimeZone(request))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        timezone.activate(UserTimeZone(request))
+        try:
+            return await self.get_response(request)
+        finally:
+            timezone.deactivate()

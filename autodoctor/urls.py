@@ -25,6 +25,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/analytics/", staff_views.analytics, name="staff_analytics"),
     path("staff/analytics/export.csv", staff_views.analytics_csv, name="staff_analytics_csv"),
+    path(  # issue 14 (tz): contention metrics
+        "staff/analytics/contention.csv", staff_views.contention_csv, name="staff_contention_csv"
+    ),
     path("accounts/", include("customers.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", api.urls),

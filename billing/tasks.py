@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from autodoctor.timezones import local_time_of
 from billing.models import Payment, Refund
 from billing.services import refund_execute
 
@@ -27,9 +28,11 @@ def send_payment_refund_email(payment_id: int) -> bool:
     payment = Payment.objects.select_related("customer__user").filter(pk=payment_id).first()
     if payment is None or not payment.customer.user.email:
         return False
+    with local_time_of(payment.customer.time_zone):
+        message = render_to_string("billing/payment_refunded_email.txt", {"payment": payment})
     send_mail(
         subject="Auto Doctor: Your payment has been refunded",
-        message=render_to_string("billing/payment_refunded_email.txt", {"payment": payment}),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[payment.customer.user.email],
     )
@@ -41,11 +44,13 @@ def send_refund_email(refund_id: int) -> bool:
     refund = Refund.objects.select_related("customer__user").filter(pk=refund_id).first()
     if refund is None or not refund.customer.user.email:
         return False
+    with local_time_of(refund.customer.time_zone):
+        message = render_to_string("billing/refund_email.txt", {"refund": refund})
     send_mail(
         subject="Auto Doctor: We refunded your session"
         if refund.session_id
         else "Auto Doctor: Your payment has been refunded",
-        message=render_to_string("billing/refund_email.txt", {"refund": refund}),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[refund.customer.user.email],
     )

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from autodoctor.access import api_customer
 from autodoctor.api import error_responses, form_error
@@ -61,7 +61,14 @@ class IntakeIn(Schema):
     vehicle: VehicleIn = VehicleIn()
     concern: str = ""
     urgent: bool = False
-    scheduled_for: datetime | None = None
+    scheduled_for: datetime | None = Field(
+        None,
+        description=(
+            "ISO 8601. With an offset (`2026-11-24T09:00:00+09:00`, or `Z`) it is that instant; "
+            "without one (`2026-11-24T09:00`) it is read in the customer's own time zone (their "
+            "account's `time_zone`, UTC by default)."
+        ),
+    )
 
     @field_validator("vehicle", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
+from autodoctor.timezones import DEFAULT_TIME_ZONE, time_zone_names
 from autodoctor.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
 from billing.models import CreditPack
 from billing.stripe_client import stripe_configured
@@ -49,6 +50,15 @@ class SignupForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+    # Filled by static/js/time-zone.js from the browser (Intl); changeable on the account page.
+    time_zone = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-detect-time-zone": ""})
+    )
+
+    def clean_time_zone(self) -> str:
+        """What the browser said, if we know it; UTC otherwise (silently: nothing to fix here)."""
+        name = self.cleaned_data.get("time_zone") or ""
+        return name if name in time_zone_names() else DEFAULT_TIME_ZONE
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]
@@ -154,9 +164,11 @@ class IntakeForm(forms.Form):
         label="Pay with",
     )
     urgent = forms.BooleanField(required=False, label="Urgent: my car is unsafe or I am stranded")
+    # Read and shown in the active zone: the customer's own (autodoctor.middleware.TimeZoneMiddleware);
+    # __init__ names it beside the field.
     scheduled_for = forms.DateTimeField(
         required=False,
-        label="Schedule for later (optional, UTC)",
+        label="Schedule for later (optional)",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     attachments = MultipleFileField(
@@ -167,6 +179,14 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.warnings: dict[str, str] = {}
         self.checked_uploads: list[CheckedUpload] = []
+        zone = timezone.get_current_timezone()
+        abbreviation = timezone.localtime(timezone.now(), zone).tzname()
+        self.fields[
+            "scheduled_for"
+        ].label = f"Schedule for later (optional, your time: {zone} · {abbreviation})"
+        self.fields[
+            "scheduled_for"
+        ].help_text = f"In your time zone, {zone}. You can change it on your account page."
 
     def clean_vehicle_year(self) -> int | None:
         year = self.cleaned_data.get("vehicle_year")
@@ -201,13 +221,19 @@ class IntakeForm(forms.Form):
         if when is None:
             return None
         now = timezone.now()
+        local_now = timezone.localtime(now)
         if when < now - timedelta(minutes=1):
             raise forms.ValidationError(
-                "Choose a time in the future, or leave it empty to join the queue now."
+                f"Choose a time in the future (it is now {local_now:%a %-d %b, %H:%M} {local_now.tzname()}), "
+                "or leave it empty to join the queue now."
             )
-        if when > now + timedelta(days=SCHEDULE_HORIZON_DAYS):
-            raise forms.ValidationError(f"Schedule at most {SCHEDULE_HORIZON_DAYS} days ahead.")
-        return when
+        latest = timezone.localtime(now + timedelta(days=SCHEDULE_HORIZON_DAYS))
+        if when > latest:
+            raise forms.ValidationError(
+                f"Schedule at most {SCHEDULE_HORIZON_DAYS} days ahead "
+                f"(until {latest:%a %-d %b, %H:%M} {latest.tzname()})."
+            )
+        return timezone.localtime(when)  # a plain ZoneInfo datetime, whatever the input's offset
 
     def clean_attachments(self) -> list:
         files = self.cleaned_data.get("attachments") or []
@@ -271,3 +297,19 @@ class CreditPackForm(forms.Form):
             "required": "Choose a credit pack.",
         },
     )
+
+
+class TimeZoneForm(forms.Form):
+    """The customer's account page: their time zone (pages, emails and reports follow it)."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        help_text="Times on your pages, in emails and in reports are shown in this zone.",
+        error_messages={"invalid_choice": "%(value)s is not a time zone we know. Pick one from the list."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(name, name.replace("_", " ")) for name in time_zone_names()]

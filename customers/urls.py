@@ -4,6 +4,7 @@ from . import credit_views, views, wait_views
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="customer_dashboard"),
+    path("account/", views.account, name="customer_account"),  # issue 14: time zone
     path("banner/", views.banner, name="customer_banner"),
     path("request/new/", views.intake_new, name="intake_new"),
     path("request/<int:intake_id>/waiver/", views.intake_waiver, name="intake_waiver"),

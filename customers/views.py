@@ -28,13 +28,14 @@ from sessions_app.transitions import SessionStatus
 from sessions_app.wording import active_session_refusal
 
 from . import selectors
-from .forms import IntakeForm, SignupForm, WaiverForm
+from .forms import IntakeForm, SignupForm, TimeZoneForm, WaiverForm
 from .models import Customer, Intake
 from .services import (
     IntakeDetails,
     checkout_confirm,
     customer_create,
     customer_has_active_session,
+    customer_set_time_zone,
     intake_create,
     waiver_submit,
 )
@@ -92,11 +93,27 @@ def signup(request: HttpRequest) -> HttpResponse:
             full_name=data["full_name"],
             email=data["email"],
             phone=data["phone"],
+            time_zone=data["time_zone"],
         )
         login(request, customer.user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {customer.first_name}! Tell us what is going on with your car.")
         return redirect("customer_dashboard")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@customer_required
+def account(request: CustomerRequest) -> HttpResponse:
+    """The customer's account: their time zone (issue 14). Pages, banners, emails and reports
+    follow it from the next render on."""
+    customer = _customer(request)
+    form = TimeZoneForm(request.POST or None, initial={"time_zone": customer.time_zone})
+    if request.method == "POST" and form.is_valid():
+        customer_set_time_zone(customer=customer, time_zone=form.cleaned_data["time_zone"])
+        messages.success(request, f"Saved. Times are now shown in {customer.time_zone}.")
+        return redirect("customer_account")
+    status = 400 if form.errors else 200
+    return render(request, "customers/account.html", {"customer": customer, "form": form}, status=status)
 
 
 # --- dashboard and banner --------------------------------------------------------------------

@@ -14,6 +14,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from autodoctor.timezones import local_time_of
+
 from .selectors import Report
 
 BASE_URL = "https://report.invalid/"  # never resolved: every URL is answered by report_resource
@@ -45,9 +47,13 @@ def report_resource(report: Report, url: str) -> tuple[bytes, str]:
 
 
 def report_html(report: Report) -> str:
-    return render_to_string(
-        "mechanics/report.html", {"report": report, "pdf": True, "base_template": "diagnostics/pdf_base.html"}
-    )
+    """The PDF's HTML, in the customer's local time (the PDF is the customer's record, whoever
+    downloads it)."""
+    with local_time_of(report.session.customer.time_zone):
+        return render_to_string(
+            "mechanics/report.html",
+            {"report": report, "pdf": True, "base_template": "diagnostics/pdf_base.html"},
+        )
 
 
 def report_pdf(report: Report) -> bytes:

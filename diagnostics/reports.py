@@ -6,6 +6,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from autodoctor.timezones import local_time_of
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionEvent
 from sessions_app.transitions import SessionEventType, SessionStatus
@@ -24,9 +25,12 @@ def report_email_send(*, session_id: int) -> bool:
         return False
     pdf = report_pdf(report_for(session=session, user=session.customer.user))
     context = {"session": session}
+    with local_time_of(session.customer.time_zone):
+        subject = " ".join(render_to_string("diagnostics/email_report_subject.txt", context).split())
+        body = render_to_string("diagnostics/email_report.txt", context)
     message = EmailMessage(
-        subject=" ".join(render_to_string("diagnostics/email_report_subject.txt", context).split()),
-        body=render_to_string("diagnostics/email_report.txt", context),
+        subject=subject,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[session.customer.user.email],
     )

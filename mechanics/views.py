@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Concatenate
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -49,6 +50,7 @@ from .services import (
     mechanic_update_settings,
     request_viewed_record,
 )
+from .upcoming import UPCOMING_LIMIT, upcoming_for_mechanic
 
 PANELS = ("stats", "active", "tabnav", "tablist")
 
@@ -347,3 +349,15 @@ def mechanic_settings(request: HtmxHttpRequest) -> HttpResponse:
         messages.success(request, "Your settings are saved.")
         return redirect("mechanic_settings")
     return render(request, "mechanics/settings.html", {"form": form})
+
+
+@require_GET
+@no_store
+@mechanic_required
+def upcoming(request: HtmxHttpRequest) -> HttpResponse:
+    """Scheduled requests not yet in the queue (issue 14), due times in the mechanic's zone: a
+    page of its own, and the dashboard's Upcoming panel (htmx fetches the panel)."""
+    rows = upcoming_for_mechanic(mechanic=mechanic_of(request.user))
+    context = {"rows": rows, "limit": UPCOMING_LIMIT, "promote_before": settings.PROMOTE_BEFORE_MINUTES}
+    template = "mechanics/upcoming.html#upcoming-panel" if request.htmx else "mechanics/upcoming.html"
+    return render(request, template, context)

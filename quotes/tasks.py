@@ -5,6 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from autodoctor.timezones import local_time_of
+
 from .links import quote_link_token
 from .models import RepairQuote
 from .selectors import quote_with_lines
@@ -15,15 +17,15 @@ def expire_due_quotes() -> int:
     return quotes_expire_due()
 
 
-def _send(*, to: str, template: str, context: dict[str, object]) -> None:
-    subject = " ".join(render_to_string(f"quotes/emails/{template}_subject.txt", context).split())
+def _send(*, to: str, template: str, context: dict[str, object], time_zone: str) -> None:
+    with local_time_of(time_zone):  # the recipient's local times
+        subject = " ".join(render_to_string(f"quotes/emails/{template}_subject.txt", context).split())
+        body = render_to_string(f"quotes/emails/{template}.txt", context)
+        html = render_to_string(f"quotes/emails/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"quotes/emails/{template}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+        subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[to]
     )
-    message.attach_alternative(render_to_string(f"quotes/emails/{template}.html", context), "text/html")
+    message.attach_alternative(html, "text/html")
     message.send()
 
 
@@ -35,7 +37,12 @@ def send_quote_sent_email(quote_id: int, site_url: str) -> bool:
     token = quote_link_token(quote, customer_user_id=quote.session.customer.user_id)
     link = site_url.rstrip("/") + reverse("quote_link", args=[token])
     context = {"quote": quote, "link": link, "customer": quote.session.customer}
-    _send(to=quote.session.customer.user.email, template="quote_sent", context=context)
+    _send(
+        to=quote.session.customer.user.email,
+        template="quote_sent",
+        context=context,
+        time_zone=quote.session.customer.time_zone,
+    )
     return True
 
 
@@ -46,5 +53,10 @@ def send_quote_decided_email(quote_id: int) -> bool:
     )
     if quote is None or not quote.mechanic.email_notifications or not quote.mechanic.user.email:
         return False
-    _send(to=quote.mechanic.user.email, template="quote_decided", context={"quote": quote})
+    _send(
+        to=quote.mechanic.user.email,
+        template="quote_decided",
+        context={"quote": quote},
+        time_zone=quote.mechanic.time_zone,
+    )
     return True

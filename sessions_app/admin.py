@@ -16,6 +16,7 @@ from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
 
 from .models import (
+    AcceptMiss,
     Plan,
     Rating,
     Session,
@@ -321,3 +322,13 @@ class RatingAdmin(admin.ModelAdmin):
     list_filter = ("stars",)
     search_fields = ("session__id", "comment")
     readonly_fields = ("session",)
+
+
+@admin.register(AcceptMiss)
+class AcceptMissAdmin(ReadOnlyAdmin):
+    """Accepts lost to a race (issue 14: contention metrics); written by the service only."""
+
+    list_display = ("id", "session", "mechanic", "code", "at")
+    list_filter = ("code", "at")
+    search_fields = ("session__id", "mechanic__display_name")
+    list_select_related = ("session", "mechanic")

@@ -323,3 +323,21 @@ class SessionAttachment(models.Model):
         if self.source == self.Source.SNAPSHOT:
             return "snapshot"
         return "photo" if self.is_image else "video"
+
+
+class AcceptMiss(models.Model):
+    """An accept refused because another mechanic won the race (issue 14: contention metrics).
+    The refused accept's own transaction rolls back and writes nothing; this row is written after
+    it, outside the locked section (sessions_app.services.contention)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="accept_misses")
+    mechanic = models.ForeignKey(Mechanic, on_delete=models.CASCADE, related_name="accept_misses")
+    code = models.CharField(max_length=40)  # the DomainError code the mechanic got, e.g. already_taken
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"], name="accept_miss_at")]
+
+    def __str__(self) -> str:
+        return f"{self.code} for {self.mechanic_id} on #{self.session_id}"

@@ -5,7 +5,7 @@ from django.core.mail import EmailMultiAlternatives, send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from autodoctor.timezones import zone_of
+from autodoctor.timezones import local_time_of, zone_of
 from customers.models import PayWith
 
 from .mechanic_emails import idle_release_emails_send, queue_email_send, reminder_email_send
@@ -53,10 +53,12 @@ def send_mechanic_absence_email(session_id: int) -> bool:
     if session is None or session.mechanic is None or not session.mechanic.user.email:
         return False
     context = {"session": session, "minutes": int(ABSENCE_AFTER.total_seconds() // 60)}
-    subject = render_to_string("emails/session_absent_subject.txt", context)
+    with local_time_of(session.mechanic.time_zone):  # times in the mechanic's own zone
+        subject = render_to_string("emails/session_absent_subject.txt", context)
+        message = render_to_string("emails/session_absent.txt", context)
     send_mail(
         subject=" ".join(subject.split()),
-        message=render_to_string("emails/session_absent.txt", context),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.mechanic.user.email],
     )
@@ -72,10 +74,12 @@ def send_customer_email(session_id: int, kind: str) -> bool:
     if session is None or not session.customer.user.email:
         return False
     context = {"session": session}
-    subject = render_to_string(f"emails/session_{kind}_subject.txt", context)
+    with local_time_of(session.customer.time_zone):  # times in the customer's own zone
+        subject = render_to_string(f"emails/session_{kind}_subject.txt", context)
+        message = render_to_string(f"emails/session_{kind}.txt", context)
     send_mail(
         subject=" ".join(subject.split()),  # one line, whatever the template's whitespace
-        message=render_to_string(f"emails/session_{kind}.txt", context),
+        message=message,
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.customer.user.email],
     )

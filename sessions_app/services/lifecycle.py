@@ -36,6 +36,7 @@ from sessions_app.transitions import (
 )
 from sessions_app.wording import invalid_transition, lock_message
 
+from .contention import records_accept_miss  # issue 14 (tz): accepts lost to a race
 from .refunds import refund_unstarted_session
 
 # What callers read from a session after a transition (the API's session payload): loaded with
@@ -182,6 +183,7 @@ def session_promote(*, session: Session) -> Session:
     return locked
 
 
+@records_accept_miss  # issue 14 (tz): a lost race is recorded after the rollback
 def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Session:
     """A mechanic claims a queued assignment. Exactly one of many concurrent callers wins."""
     with transaction.atomic():

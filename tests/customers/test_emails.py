@@ -91,8 +91,10 @@ def test_the_words_come_from_the_email_templates_as_plain_text(customer, outbox)
     with outbox():
         session_complete(session=session, mechanic=mech, summary='Belt & pulley: "worn", replace <soon>.')
     message = completion_email()
+    # issue 14: the email says when it ended, in the customer's zone (UTC for this customer).
+    ended = f"{session.ended_at:%a %-d %b, %H:%M} UTC"
     assert message.body == (
-        "Hello Alice Driver,\n\nYour session with Mike is complete.\n\n"
+        f"Hello Alice Driver,\n\nYour session with Mike is complete (ended {ended}).\n\n"
         'Summary:\nBelt & pulley: "worn", replace <soon>.\n\nAuto Doctor\n'
     )
 

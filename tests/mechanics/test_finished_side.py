@@ -104,6 +104,7 @@ def test_customer_and_staff_navigation():
         ("Dashboard", True),
         ("New request", False),
         ("Past sessions", False),
+        ("Account", False),  # issue 14: the customer's account page (time zone)
     ]
     from django.contrib.auth import get_user_model
 
