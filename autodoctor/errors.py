@@ -27,6 +27,8 @@ HTTP_STATUS = {
     "quote_open": 409,
     "quote_decided": 409,
     "quote_expired": 409,
+    # route (issue 14): a request still in its first-look window, offered to others first
+    "first_look": 409,
 }
 
 

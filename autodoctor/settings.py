@@ -303,6 +303,10 @@ if ICE_TRANSPORT_POLICY not in ("all", "relay"):
 EXPIRE_AFTER_MINUTES = 120
 IDLE_WAITING_MINUTES = 30
 PROMOTE_BEFORE_MINUTES = 15
+# --- route (issue 14): expertise routing --------------------------------------------------
+# A new request is offered first, for this many seconds, only to available mechanics whose
+# expertise matches it; then it opens to everyone. 0 turns the window off.
+FIRST_LOOK_SECONDS = max(0, int(os.environ.get("FIRST_LOOK_SECONDS", "60")))
 WAIVER_VERSION = "2026-11"
 
 # --- Security (production) ---------------------------------------------------------------

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from autodoctor.vocabulary import Language, VehicleSystem
 from sessions_app.transitions import SessionType
 
 from .dashboard import TABS, DashboardFilters
@@ -82,3 +83,53 @@ class MechanicSettingsForm(forms.Form):
             "show_dashboard_tip": mechanic.show_dashboard_tip,
         }
         super().__init__(data, initial=initial, **kwargs)
+
+
+MAKES_MAX = 20
+
+
+class ExpertiseForm(forms.Form):
+    """Settings › Your expertise (route, issue 14): what sessions_app.routing matches requests on.
+    Also the admin's form for the same fields (mechanics.admin)."""
+
+    makes = forms.CharField(
+        label="Makes you know",
+        required=False,
+        max_length=600,
+        help_text="Comma-separated, e.g. Toyota, Honda, Ford.",
+    )
+    systems = forms.MultipleChoiceField(
+        label="Systems", choices=VehicleSystem.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    session_types = forms.MultipleChoiceField(
+        label="Session types you prefer",
+        choices=SessionType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked (or tick all) to take any kind.",
+    )
+    languages = forms.MultipleChoiceField(
+        label="Languages", choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, mechanic: Any, **kwargs: Any) -> None:
+        initial = {
+            "makes": ", ".join(mechanic.specialty_makes or []),
+            "systems": mechanic.specialty_systems,
+            "session_types": mechanic.specialty_session_types,
+            "languages": mechanic.specialty_languages,
+        }
+        super().__init__(data, initial=initial, prefix="expertise", **kwargs)
+
+    def clean_makes(self) -> list[str]:
+        makes: dict[str, str] = {}
+        for part in self.cleaned_data["makes"].split(","):
+            make = " ".join(part.split())
+            if not make:
+                continue
+            if len(make) > 60:
+                raise forms.ValidationError(f"“{make[:20]}…” is too long for a make (60 characters at most).")
+            makes.setdefault(make.casefold(), make)
+        if len(makes) > MAKES_MAX:
+            raise forms.ValidationError(f"List at most {MAKES_MAX} makes.")
+        return list(makes.values())

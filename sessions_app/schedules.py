@@ -6,6 +6,8 @@ SCHEDULES = {
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
     "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
+    # route (issue 14): first-look windows that ended (each also has a task at its end)
+    "open-first-looks": ("sessions_app.tasks.open_due_first_looks", 1),
 }
 
 

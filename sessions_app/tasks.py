@@ -6,7 +6,14 @@ from django.template.loader import render_to_string
 
 from .models import Session
 from .presence import ABSENCE_AFTER
-from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
+from .services import (
+    first_look_open,
+    first_looks_open_due,
+    sessions_expire_stale,
+    sessions_flag_absent,
+    sessions_promote_due,
+    sessions_release_idle,
+)
 
 
 def expire_stale_sessions() -> int:
@@ -23,6 +30,16 @@ def promote_due_sessions() -> int:
 
 def flag_absent_sessions() -> int:
     return sessions_flag_absent()
+
+
+def open_first_look(assignment_id: int) -> bool:
+    """Scheduled for the end of one request's first-look window (route, issue 14)."""
+    return first_look_open(assignment_id=assignment_id)
+
+
+def open_due_first_looks() -> int:
+    """The every-minute safety net for the task above."""
+    return first_looks_open_due()
 
 
 def send_mechanic_absence_email(session_id: int) -> bool:

@@ -3,6 +3,7 @@
 from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
 from .factory import session_create
+from .first_look import first_look_open, first_looks_open_due
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
 from .lifecycle import (
     session_accept,
@@ -20,6 +21,8 @@ from .room import attachment_add, presence_update, sessions_flag_absent
 
 __all__ = [
     "attachment_add",
+    "first_look_open",
+    "first_looks_open_due",
     "presence_update",
     "sessions_flag_absent",
     "session_accept",
