@@ -98,6 +98,10 @@ def dashboard_mechanic(*, user: AbstractBaseUser) -> MechanicContext | None:
         return None
     *values, working_count, version, working_weight = row
     attnames = [attname for attname, _ in _mechanic_fields()]
+    # Raw SQL skips the ORM's converters: apply those the columns have (the JSON expertise lists).
+    for index, field in enumerate(Mechanic._meta.concrete_fields):
+        if hasattr(field, "from_db_value"):
+            values[index] = field.from_db_value(values[index], None, connection)
     mechanic = Mechanic.from_db(connection.alias, attnames, values)
     return MechanicContext(
         mechanic=mechanic,
