@@ -120,6 +120,8 @@ class ExpertiseForm(forms.Form):
             "languages": mechanic.specialty_languages,
         }
         super().__init__(data, initial=initial, prefix="expertise", **kwargs)
+        # the help line under the field (templates/mechanics/_expertise_form.html)
+        self.fields["makes"].widget.attrs["aria-describedby"] = f"{self['makes'].auto_id}-help"
 
     def clean_makes(self) -> list[str]:
         makes: dict[str, str] = {}
