@@ -116,3 +116,32 @@ def test_settings_your_expertise(transactional_db, new_page, live_server, viewpo
         ["brakes"],
         ["es"],
     )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_row_that_does_not_fit_the_budget_says_why(
+    transactional_db, settings, new_page, live_server, viewport
+):
+    from sessions_app.services import session_accept
+    from tests.factories import open_assignment
+
+    settings.FIRST_LOOK_SECONDS = 0
+    mike = make_mechanic("mike", capacity=3)
+    held = make_session(make_customer("dora", credits=5), plan_code="diagnostic-45", pay_with="credits")
+    session_accept(assignment=open_assignment(held), mechanic=mike)
+    make_session(
+        make_customer("victor", full_name="Victor Video", credits=3), plan_code="video-30", pay_with="credits"
+    )
+    make_session(make_customer("chloe", full_name="Chloe Chat"))
+    page = signed_in_page(new_page, live_server, mike.user, viewport=viewport)
+    page.goto("/mechanic/dashboard/")
+
+    rows = page.locator("#queue [data-assignment-id]")
+    expect(rows).to_have_count(2)
+    video = rows.filter(has_text="Victor")
+    expect(video.get_by_text("A video call takes 2 of your 3; you are using 2.")).to_be_visible()
+    expect(video.get_by_role("button", name=re.compile("^Accept"))).to_have_count(0)
+    expect(
+        rows.filter(has_text="Chloe").get_by_role("button", name="Accept request from Chloe")
+    ).to_be_visible()
+    shot(page, f"route-capacity-fit-{viewport['width']}")
