@@ -73,6 +73,9 @@ def first_look_begin(*, assignment: SessionAssignment, session: Session) -> None
             type=SessionEventType.OPENED_TO_ALL,
             actor=None,
             data={"assignment_id": assignment.pk, "reason": "no_available_match", "offered_to": []},
+            # The request's CREATED/PROMOTED event in this transaction already told every open
+            # dashboard that the queue changed: a second hint would only make them fetch twice.
+            announce=False,
         )
         return
     assignment.first_look_until = now + timedelta(seconds=window)
