@@ -30,6 +30,8 @@ HTTP_STATUS = {
     # Ask before expiry (sessions_app.services.waiting): keep-waiting on a request that is over
     "already_expired": 409,
     "not_pending": 409,
+    # route (issue 14): a request still in its first-look window, offered to others first
+    "first_look": 409,
 }
 
 

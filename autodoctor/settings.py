@@ -321,6 +321,10 @@ PROMOTE_BEFORE_MINUTES = 15
 QUEUE_EMAIL_EVERY_MINUTES = 5
 # Where links in emails sent by the scheduled jobs point (no request to read the host from).
 SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# --- route (issue 14): expertise routing --------------------------------------------------
+# A new request is offered first, for this many seconds, only to available mechanics whose
+# expertise matches it; then it opens to everyone. 0 turns the window off.
+FIRST_LOOK_SECONDS = max(0, int(os.environ.get("FIRST_LOOK_SECONDS", "60")))
 WAIVER_VERSION = "2026-11"
 
 # --- Ask before expiry (issue 14; sessions_app.services.waiting) ----------------------------

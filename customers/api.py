@@ -69,6 +69,8 @@ class IntakeIn(Schema):
             "account's `time_zone`, UTC by default)."
         ),
     )
+    system: str = ""  # route (issue 14): optional, e.g. "brakes" (autodoctor.vocabulary)
+    language: str = ""  # route: optional language code, e.g. "es"
 
     @field_validator("vehicle", mode="before")
     @classmethod
@@ -188,6 +190,8 @@ def intake_start(request: HttpRequest, payload: IntakeIn) -> Any:
             "vehicle_model": vehicle.model,
             "vin": vehicle.vin,
             "mileage": "" if vehicle.mileage is None else str(vehicle.mileage),
+            "system": payload.system,
+            "language": payload.language,
         }
     )
     if not form.is_valid():

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from autodoctor.timezones import DEFAULT_TIME_ZONE, time_zone_names
 from autodoctor.uploads import ACCEPT_ATTRIBUTE, MAX_ATTACHMENTS, CheckedUpload, uploads_check
+from autodoctor.vocabulary import Language, VehicleSystem
 from billing.models import CreditPack
 from billing.stripe_client import stripe_configured
 from customers.models import PayWith
@@ -162,6 +163,16 @@ class IntakeForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
         label="Pay with",
+    )
+    # route (issue 14): optional hints that route the request to a mechanic who knows them.
+    system = forms.ChoiceField(
+        required=False,
+        label="Which system? (optional)",
+        choices=[("", "Not sure"), *VehicleSystem.choices],
+        help_text="Helps us offer your request first to a mechanic who knows it.",
+    )
+    language = forms.ChoiceField(
+        required=False, label="Language (optional)", choices=[("", "No preference"), *Language.choices]
     )
     urgent = forms.BooleanField(required=False, label="Urgent: my car is unsafe or I am stranded")
     # Read and shown in the active zone: the customer's own (autodoctor.middleware.TimeZoneMiddleware);

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from autodoctor.timezones import DEFAULT_TIME_ZONE, validate_time_zone
+from autodoctor.vocabulary import Language, VehicleSystem
 
 
 class Customer(models.Model):
@@ -43,6 +44,9 @@ class Intake(models.Model):
     pay_with = models.CharField(max_length=10, choices=PayWith.choices, default=PayWith.FREE)
     urgent = models.BooleanField(default=False)
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # route (issue 14): optional hints for routing to a mechanic who knows them.
+    system = models.CharField(max_length=20, choices=VehicleSystem.choices, blank=True)
+    language = models.CharField(max_length=8, choices=Language.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

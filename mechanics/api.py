@@ -8,6 +8,7 @@ this mechanic's, 403 for a signed-in user who is not a mechanic, 401 when not si
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Count, Min
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from ninja import Field, Router, Schema
@@ -15,10 +16,12 @@ from ninja import Field, Router, Schema
 from autodoctor.access import api_mechanic
 from autodoctor.api import error_responses, form_error
 from autodoctor.errors import DomainError
+from sessions_app.capacity import capacity_use
 from sessions_app.forms import SUMMARY_MAX, SUMMARY_REQUIRED
 from sessions_app.models import Session, SessionAssignment
+from sessions_app.routing import RouteRequest, Specialties, match
 from sessions_app.schemas import SessionOut, session_payload
-from sessions_app.selectors import active_sessions_for_mechanic, mechanic_active_count, queue_for_mechanic
+from sessions_app.selectors import active_sessions_for_mechanic, queue_for_mechanic
 from sessions_app.services import (
     session_accept,
     session_complete,
@@ -51,14 +54,20 @@ class AssignmentOut(Schema):
     vehicle: str
     concern: str
     accept_url: str
+    matches: list[str] = Field(description="What this request matches of my expertise, e.g. Toyota, brakes.")
+    capacity_weight: int = Field(description="How much of my capacity budget this request would take.")
+    first_look_until: datetime | None = Field(
+        description="While set and in the future: offered first to me (and other matching mechanics)."
+    )
 
 
 class QueueOut(Schema):
     assignments: list[AssignmentOut]
     total: int
-    blocked: bool
+    blocked: bool = Field(description="No waiting request fits my capacity budget.")
     active_count: int
-    capacity: int
+    capacity: int = Field(description="My capacity budget (sum of plan weights I may hold).")
+    used: int = Field(description="The capacity weights of my waiting and live sessions.")
 
 
 class AcceptOut(Schema):
@@ -81,11 +90,20 @@ class CompleteIn(Schema):
     )
 
 
-def assignment_payload(assignment: SessionAssignment, *, now: datetime) -> dict[str, Any]:
+def assignment_payload(
+    assignment: SessionAssignment, *, now: datetime, specialties: Specialties | None = None
+) -> dict[str, Any]:
     """One queued request as the queue endpoint shows it (needs queue_for_mechanic's joins)."""
     session = assignment.session
     intake = session.intake
+    matches = (
+        match(specialties, RouteRequest.of(session)) if specialties is not None and specialties.any else []
+    )
+    open_now = assignment.opened_at is not None or assignment.first_look_until is None
     return {
+        "matches": matches,
+        "capacity_weight": session.plan.capacity_weight,
+        "first_look_until": None if open_now else assignment.first_look_until,
         "id": assignment.pk,
         "session_id": session.pk,
         "urgent": assignment.urgent,
@@ -120,15 +138,20 @@ def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     `blocked` is true when the mechanic is at capacity and must finish or release work first."""
     mechanic = api_mechanic(request)
     limit = max(1, min(limit, QUEUE_LIMIT_MAX))
-    queue = queue_for_mechanic(mechanic=mechanic)
     now = timezone.now()
-    active = mechanic_active_count(mechanic=mechanic)
+    queue = queue_for_mechanic(mechanic=mechanic, now=now)
+    use = capacity_use(mechanic=mechanic)
+    specialties = Specialties.of(mechanic)
+    totals = queue.order_by().aggregate(total=Count("id"), lightest=Min("session__plan__capacity_weight"))
+    lightest = totals["lightest"]
+    blocked = use.used >= use.budget or (lightest is not None and not use.fits(lightest))
     return {
-        "assignments": [assignment_payload(a, now=now) for a in queue[:limit]],
-        "total": queue.count(),
-        "blocked": active >= mechanic.max_active_sessions,
-        "active_count": active,
+        "assignments": [assignment_payload(a, now=now, specialties=specialties) for a in queue[:limit]],
+        "total": totals["total"],
+        "blocked": blocked,
+        "active_count": use.count,
         "capacity": mechanic.max_active_sessions,
+        "used": use.used,
     }
 
 
@@ -139,7 +162,8 @@ def get_queue(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
 )
 def accept_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
     """Exactly one of several concurrent callers wins; the others get 409 `already_taken`.
-    409 `at_capacity` when the mechanic already holds `max_active_sessions` sessions."""
+    409 `at_capacity` when the request's plan weight does not fit the mechanic's capacity budget;
+    409 `first_look` while the request is offered first to other mechanics (with when it opens)."""
     mechanic = api_mechanic(request)
     assignment = SessionAssignment.objects.filter(pk=assignment_id).only("id").first()
     if assignment is None:

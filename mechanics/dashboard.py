@@ -5,6 +5,7 @@ panel refresh runs only that panel's queries and the full page runs each query o
 buttons a card offers, and their labels, come from the transition table.
 """
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
@@ -20,15 +21,17 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from mechanics.models import Mechanic
+from sessions_app.capacity import CapacityUse, fits
 from sessions_app.forms import SUMMARY_MAX
 from sessions_app.live import panel_token, panel_token_claims, pulse_token, recent_state_version
 from sessions_app.mechanic_emails import local_clock
 from sessions_app.models import Session, SessionAssignment
 from sessions_app.presence import Presence, absent_since, presence_of
+from sessions_app.routing import RouteRequest, Specialties, match
 from sessions_app.selectors import active_sessions_for_mechanic, session_history
 from sessions_app.services.reminders import release_due_at
 from sessions_app.transitions import TRANSITIONS, WORKING_STATUSES, SessionStatus, actions_from
-from sessions_app.wording import lock_message
+from sessions_app.wording import does_not_fit_message, lock_message
 
 from .selectors import (
     KnownCountPaginator,
@@ -97,6 +100,10 @@ class QueueScope:
 
     workshop_id: int
     locked_with: int  # sessions held when at capacity (the lock message says how many); 0 = open
+    # route (issue 14): what else makes this mechanic's list differ from a colleague's: the
+    # room left in their budget (which rows fit) and, with expertise, their own first looks and
+    # match badges ("" = an empty plate and no expertise: the list everyone shares).
+    profile: str = ""
 
     @property
     def blocked(self) -> bool:
@@ -108,7 +115,15 @@ def queue_fragment_key(scope: QueueScope, version: int, *, page: int, now: datet
     "waiting N minutes")."""
     lock = f"locked{scope.locked_with}" if scope.blocked else "open"
     minute = int(now.timestamp() // 60)
-    return f"{scope.workshop_id}:{lock}:{version}:{page}:{minute}"
+    return f"{scope.workshop_id}:{lock}:{scope.profile}:{version}:{page}:{minute}"
+
+
+def queue_profile(mechanic: Mechanic, *, used: int) -> str:
+    """QueueScope.profile for `mechanic` holding `used` of their budget."""
+    room = f"r{max(0, mechanic.max_active_sessions - used)}" if used else ""
+    specialties = Specialties.of(mechanic)
+    expertise = f"m{mechanic.pk}.{specialties.fingerprint}" if specialties.any else ""
+    return ".".join(part for part in (room, expertise) if part)
 
 
 @dataclass(frozen=True)
@@ -185,10 +200,14 @@ def work_card(session: Session) -> WorkCard:
 
 @dataclass(frozen=True)
 class QueueRow:
-    """A queued request and how long it has waited ("under a minute", "6 minutes")."""
+    """A queued request and how long it has waited ("under a minute", "6 minutes"); what it
+    matches of the mechanic's expertise, and whether it fits their capacity budget (or why not)."""
 
     assignment: SessionAssignment
     waited: str
+    matches: tuple[str, ...] = ()
+    fits: bool = True
+    why_not: str = ""
 
 
 @dataclass(frozen=True)
@@ -265,12 +284,33 @@ class MechanicDashboard:
         return self.mechanic.max_active_sessions
 
     @property
+    def used(self) -> int:
+        """The capacity weights in hand (sessions_app.capacity): from the list when it is loaded
+        anyway, else the sum read with the mechanic."""
+        if "work_cards" in self.__dict__:
+            return sum(card.session.plan.capacity_weight for card in self.work_cards)
+        return self.context.working_weight
+
+    @property
     def blocked(self) -> bool:
-        return self.working_count >= self.capacity
+        """No waiting request fits the budget: full, or the lightest one waiting is too heavy.
+        An empty plate always fits; only a part-used budget needs the queue's lightest weight."""
+        used = self.used
+        if used == 0:
+            return False
+        if used >= self.capacity:
+            return True
+        lightest = self.queue_stats.min_weight
+        return lightest is not None and not fits(used=used, weight=lightest, budget=self.capacity)
+
+    @property
+    def capacity_use(self) -> CapacityUse:
+        holding = Counter(card.session.type for card in self.work_cards)
+        return CapacityUse(budget=self.capacity, used=self.used, holding=holding)
 
     @property
     def lock_message(self) -> str:
-        return lock_message(self.working_count)
+        return lock_message(self.working_count, use=self.capacity_use)
 
     # --- counts (one query each) ------------------------------------------------------------
     @cached_property
@@ -329,8 +369,29 @@ class MechanicDashboard:
 
     @cached_property
     def queue_rows(self) -> list[QueueRow]:
-        """The queue page's rows with how long each has been in the queue."""
-        return [QueueRow(assignment=row, waited=self._waited(row.queued_at)) for row in self.page]
+        """The queue page's rows with how long each has been in the queue, what each matches of
+        this mechanic's expertise and whether it fits their budget."""
+        specialties = Specialties.of(self.mechanic)
+        used, budget = self.used, self.capacity
+        rows = []
+        for row in self.page:
+            session = row.session
+            weight = session.plan.capacity_weight
+            fit = fits(used=used, weight=weight, budget=budget)
+            rows.append(
+                QueueRow(
+                    assignment=row,
+                    waited=self._waited(row.queued_at),
+                    matches=tuple(match(specialties, RouteRequest.of(session))) if specialties.any else (),
+                    fits=fit,
+                    why_not=""
+                    if fit
+                    else does_not_fit_message(
+                        session_type=session.type, weight=weight, used=used, budget=budget
+                    ),
+                )
+            )
+        return rows
 
     def _waited(self, queued_at: datetime) -> str:
         fresh = self.now - queued_at < timedelta(minutes=1)
@@ -369,7 +430,9 @@ class MechanicDashboard:
     @property
     def queue_scope(self) -> QueueScope:
         return QueueScope(
-            workshop_id=self.mechanic.workshop_id or 0, locked_with=self.working_count if self.blocked else 0
+            workshop_id=self.mechanic.workshop_id or 0,
+            locked_with=self.working_count if self.blocked else 0,
+            profile=queue_profile(self.mechanic, used=self.used),
         )
 
     @property
@@ -384,6 +447,7 @@ class MechanicDashboard:
             workshop_id=scope.workshop_id,
             locked_with=scope.locked_with,
             version=self.version,
+            profile=scope.profile,
         )
 
 
@@ -429,7 +493,7 @@ def shared_queue_panel(
         return None
     if claims.locked_with:
         return None  # the lock message links to this mechanic's own sessions: the checked path
-    scope = QueueScope(workshop_id=claims.workshop_id, locked_with=claims.locked_with)
+    scope = QueueScope(workshop_id=claims.workshop_id, locked_with=claims.locked_with, profile=claims.profile)
     key = make_template_fragment_key(
         "mechanic-queue", [queue_fragment_key(scope, claims.version, page=1, now=timezone.now())]
     )

@@ -6,6 +6,7 @@ from django import forms
 from django.http import QueryDict
 
 from autodoctor.timezones import time_zone_names
+from autodoctor.vocabulary import Language, VehicleSystem
 from sessions_app.transitions import SessionType
 
 from .dashboard import TABS, DashboardFilters
@@ -134,3 +135,55 @@ class MechanicSettingsForm(forms.Form):
                     "Quiet hours need an end different from their start (leave both empty for none).",
                 )
         return data
+
+
+MAKES_MAX = 20
+
+
+class ExpertiseForm(forms.Form):
+    """Settings › Your expertise (route, issue 14): what sessions_app.routing matches requests on.
+    Also the admin's form for the same fields (mechanics.admin)."""
+
+    makes = forms.CharField(
+        label="Makes you know",
+        required=False,
+        max_length=600,
+        help_text="Comma-separated, e.g. Toyota, Honda, Ford.",
+    )
+    systems = forms.MultipleChoiceField(
+        label="Systems", choices=VehicleSystem.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    session_types = forms.MultipleChoiceField(
+        label="Session types you prefer",
+        choices=SessionType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked (or tick all) to take any kind.",
+    )
+    languages = forms.MultipleChoiceField(
+        label="Languages", choices=Language.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, mechanic: Any, **kwargs: Any) -> None:
+        initial = {
+            "makes": ", ".join(mechanic.specialty_makes or []),
+            "systems": mechanic.specialty_systems,
+            "session_types": mechanic.specialty_session_types,
+            "languages": mechanic.specialty_languages,
+        }
+        super().__init__(data, initial=initial, prefix="expertise", **kwargs)
+        # the help line under the field (templates/mechanics/_expertise_form.html)
+        self.fields["makes"].widget.attrs["aria-describedby"] = f"{self['makes'].auto_id}-help"
+
+    def clean_makes(self) -> list[str]:
+        makes: dict[str, str] = {}
+        for part in self.cleaned_data["makes"].split(","):
+            make = " ".join(part.split())
+            if not make:
+                continue
+            if len(make) > 60:
+                raise forms.ValidationError(f"“{make[:20]}…” is too long for a make (60 characters at most).")
+            makes.setdefault(make.casefold(), make)
+        if len(makes) > MAKES_MAX:
+            raise forms.ValidationError(f"List at most {MAKES_MAX} makes.")
+        return list(makes.values())

@@ -26,7 +26,13 @@ class Mechanic(models.Model):
     workshop = models.ForeignKey(
         Workshop, null=True, blank=True, on_delete=models.SET_NULL, related_name="mechanics"
     )
-    max_active_sessions = models.PositiveSmallIntegerField(default=1)
+    # The capacity budget: the sum of the capacity weights of the plans of their waiting and live
+    # sessions may not pass it (sessions_app.services.lifecycle._require_capacity).
+    max_active_sessions = models.PositiveSmallIntegerField(
+        default=1,
+        verbose_name="capacity budget",
+        help_text="Sum of plan capacity weights this mechanic may hold at once (chat 1, video 2, diagnostic 2 by default).",
+    )
     availability = models.CharField(
         max_length=12, choices=Availability.choices, default=Availability.AVAILABLE
     )
@@ -43,6 +49,14 @@ class Mechanic(models.Model):
     # When the last request email went out: at most one per QUEUE_EMAIL_EVERY_MINUTES (taken
     # under this row's lock, so two workers never both send).
     queue_email_sent_at = models.DateTimeField(null=True, blank=True)
+    # --- route: expertise (issue 14). Lists, so SQLite and PostgreSQL both store them as JSON.
+    # Makes as the mechanic writes them (compared case-insensitively), systems from
+    # autodoctor.vocabulary.VehicleSystem, session types (chat/video/diagnostic), language codes
+    # from autodoctor.vocabulary.Language. sessions_app.routing.match() reads them.
+    specialty_makes = models.JSONField(default=list, blank=True)
+    specialty_systems = models.JSONField(default=list, blank=True)
+    specialty_session_types = models.JSONField(default=list, blank=True)
+    specialty_languages = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["display_name"]

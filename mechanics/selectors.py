@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent
@@ -38,6 +38,12 @@ QUEUE_ROW_FIELDS = (
     "session__intake__vehicle_model",
     "session__intake__vin",  # diagnostics: the decoded VIN facts on the row
     "session__intake__concern",
+    # route (issue 14): the capacity weight (does it fit?) and what the expertise match reads
+    "session__plan__capacity_weight",
+    "session__intake__system",
+    "session__intake__language",
+    "first_look_until",
+    "opened_at",
 )
 
 
@@ -49,6 +55,7 @@ class MechanicContext:
     mechanic: Mechanic
     working_count: int
     state_version: int
+    working_weight: int = 0  # route: the capacity weights of those sessions' plans, summed
 
 
 def _mechanic_fields() -> list[tuple[str, str]]:
@@ -61,11 +68,17 @@ def _dashboard_mechanic_sql() -> tuple[str, tuple[Any, ...]]:
     """The SQL of dashboard_mechanic, compiled once per process: its working count is the
     sessions of Session.objects.working(), its version sessions_app.selectors.state_version."""
     columns = ", ".join(f"m.{connection.ops.quote_name(column)}" for _, column in _mechanic_fields())
-    working, params = Session.objects.working().order_by().values("mechanic_id").query.sql_with_params()
+    working, params = (
+        Session.objects.working()
+        .order_by()
+        .values("mechanic_id", weight=F("plan__capacity_weight"))
+        .query.sql_with_params()
+    )
     sql = (
         f"SELECT {columns}, "  # noqa: S608 - names come from the models, values are parameters
         f"(SELECT COUNT(*) FROM ({working}) w WHERE w.mechanic_id = m.id), "
-        f"({state_version_sql()}) "
+        f"({state_version_sql()}), "
+        f"(SELECT COALESCE(SUM(w.weight), 0) FROM ({working}) w WHERE w.mechanic_id = m.id) "
         f"FROM {Mechanic._meta.db_table} m WHERE m.user_id = %s"
     )
     return sql, tuple(params)
@@ -79,14 +92,23 @@ def dashboard_mechanic(*, user: AbstractBaseUser) -> MechanicContext | None:
     query (two correlated subqueries) cost more than running it."""
     sql, working_params = _dashboard_mechanic_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*working_params, user.pk])
+        cursor.execute(sql, [*working_params, *working_params, user.pk])
         row = cursor.fetchone()
     if row is None:
         return None
-    *values, working_count, version = row
+    *values, working_count, version, working_weight = row
     attnames = [attname for attname, _ in _mechanic_fields()]
+    # Raw SQL skips the ORM's converters: apply those the columns have (the JSON expertise lists).
+    for index, field in enumerate(Mechanic._meta.concrete_fields):
+        if hasattr(field, "from_db_value"):
+            values[index] = field.from_db_value(values[index], None, connection)
     mechanic = Mechanic.from_db(connection.alias, attnames, values)
-    return MechanicContext(mechanic=mechanic, working_count=int(working_count), state_version=int(version))
+    return MechanicContext(
+        mechanic=mechanic,
+        working_count=int(working_count),
+        state_version=int(version),
+        working_weight=int(working_weight),
+    )
 
 
 def filtered_queue(
@@ -123,11 +145,16 @@ class QueueStats:
 
     count: int
     newest: int
+    min_weight: int | None = None  # route: the lightest plan weight waiting (None: nothing waits)
 
 
 def queue_stats(*, mechanic: Mechanic) -> QueueStats:
-    row = queue_for_mechanic(mechanic=mechanic).order_by().aggregate(count=Count("id"), newest=Max("id"))
-    return QueueStats(count=row["count"], newest=row["newest"] or 0)
+    row = (
+        queue_for_mechanic(mechanic=mechanic)
+        .order_by()
+        .aggregate(count=Count("id"), newest=Max("id"), min_weight=Min("session__plan__capacity_weight"))
+    )
+    return QueueStats(count=row["count"], newest=row["newest"] or 0, min_weight=row["min_weight"])
 
 
 def history_counts(*, mechanic: Mechanic) -> dict[str, int]:

@@ -80,6 +80,31 @@ def mechanic_update_settings(
     return mechanic
 
 
+def mechanic_update_expertise(
+    *,
+    mechanic: Mechanic,
+    makes: list[str],
+    systems: list[str],
+    session_types: list[str],
+    languages: list[str],
+) -> Mechanic:
+    """Settings › Your expertise (route, issue 14). Takes effect for requests queued from now on
+    (a first look already offered keeps its list) and for the queue's badges and order at once."""
+    mechanic.specialty_makes = list(makes)
+    mechanic.specialty_systems = list(systems)
+    mechanic.specialty_session_types = list(session_types)
+    mechanic.specialty_languages = list(languages)
+    mechanic.save(
+        update_fields=[
+            "specialty_makes",
+            "specialty_systems",
+            "specialty_session_types",
+            "specialty_languages",
+        ]
+    )
+    return mechanic
+
+
 def mechanic_dismiss_tip(*, mechanic: Mechanic) -> Mechanic:
     """The dashboard's "How it works" tip, dismissed for good (Settings can bring it back)."""
     mechanic.show_dashboard_tip = False

@@ -9,6 +9,7 @@ urlpatterns = [
     path("tip/dismiss/", views.dismiss_tip, name="mechanic_dismiss_tip"),
     path("settings/", views.mechanic_settings, name="mechanic_settings"),
     path("upcoming/", views.upcoming, name="mechanic_upcoming"),  # issue 14 (tz)
+    path("settings/expertise/", views.mechanic_expertise, name="mechanic_expertise"),  # route
     path("dashboard/pulse/", views.dashboard_pulse, name="mechanic_dashboard_pulse"),
     path("dashboard/panels/<slug:panel>/", views.dashboard_panel, name="mechanic_dashboard_panel"),
     path("availability/", views.set_availability, name="mechanic_set_availability"),

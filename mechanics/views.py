@@ -42,11 +42,12 @@ from sessions_app.transitions import TRANSITIONS
 
 from .banner import BANNER_UNCHANGED, mechanic_banner
 from .dashboard import MechanicDashboard, shared_queue_panel
-from .forms import AvailabilityForm, DashboardFilterForm, ForceEndAllForm, MechanicSettingsForm
+from .forms import AvailabilityForm, DashboardFilterForm, ExpertiseForm, ForceEndAllForm, MechanicSettingsForm
 from .selectors import MechanicContext, dashboard_mechanic, own_sessions, request_for_mechanic
 from .services import (
     mechanic_dismiss_tip,
     mechanic_set_availability,
+    mechanic_update_expertise,
     mechanic_update_settings,
     request_viewed_record,
 )
@@ -348,7 +349,11 @@ def mechanic_settings(request: HtmxHttpRequest) -> HttpResponse:
         mechanic_update_settings(mechanic=mechanic, **form.cleaned_data)
         messages.success(request, "Your settings are saved.")
         return redirect("mechanic_settings")
-    return render(request, "mechanics/settings.html", {"form": form})
+    return render(
+        request,
+        "mechanics/settings.html",
+        {"form": form, "expertise_form": ExpertiseForm(mechanic=mechanic)},  # route: Your expertise
+    )
 
 
 @require_GET
@@ -361,3 +366,17 @@ def upcoming(request: HtmxHttpRequest) -> HttpResponse:
     context = {"rows": rows, "limit": UPCOMING_LIMIT, "promote_before": settings.PROMOTE_BEFORE_MINUTES}
     template = "mechanics/upcoming.html#upcoming-panel" if request.htmx else "mechanics/upcoming.html"
     return render(request, template, context)
+
+
+@require_POST
+@mechanic_required
+def mechanic_expertise(request: HtmxHttpRequest) -> HttpResponse:
+    """Settings › Your expertise (its own form, so it never touches the other settings)."""
+    mechanic = mechanic_of(request.user)
+    form = ExpertiseForm(request.POST, mechanic=mechanic)
+    if form.is_valid():
+        mechanic_update_expertise(mechanic=mechanic, **form.cleaned_data)
+        messages.success(request, "Your expertise is saved: matching requests are marked in your queue.")
+        return redirect(reverse("mechanic_settings") + "#expertise")
+    context = {"form": MechanicSettingsForm(mechanic=mechanic), "expertise_form": form}
+    return render(request, "mechanics/settings.html", context, status=400)

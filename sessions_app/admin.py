@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from autodoctor.admin_base import ReadOnlyAdmin
 from autodoctor.errors import DomainError
@@ -40,6 +41,7 @@ class PlanAdmin(admin.ModelAdmin):
         "duration_minutes",
         "price_display",
         "credit_cost",
+        "capacity_weight",
         "active",
     )
     list_filter = ("session_type", "active")
@@ -66,8 +68,56 @@ class ParticipantInline(ReadOnlyInline):
 
 class AssignmentInline(ReadOnlyInline):
     model = SessionAssignment
-    fields = ("status", "mechanic", "workshop", "urgent", "queued_at", "accepted_at", "closed_at")
+    fields = (
+        "status",
+        "mechanic",
+        "workshop",
+        "urgent",
+        "queued_at",
+        "accepted_at",
+        "closed_at",
+        "first_look_until",  # route (issue 14)
+        "offered_to_names",
+        "opened_at",
+    )
     readonly_fields = fields
+
+    @admin.display(description="first look offered to")
+    def offered_to_names(self, obj: SessionAssignment) -> str:
+        return offered_to_names(obj)
+
+
+def offered_to_names(assignment: SessionAssignment) -> str:
+    """Who a first look was offered to, by display name ("—" when it had none)."""
+    names = [str(mechanic) for mechanic in assignment.offered_to.all()]
+    return ", ".join(names) or "—"
+
+
+class FirstLookFilter(admin.SimpleListFilter):
+    """route (issue 14): queued requests still offered only to matching mechanics."""
+
+    title = "first look"
+    parameter_name = "first_look"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("now", "In first look now"),
+            ("had", "Had a first look"),
+            ("opened", "Opened to all at once"),
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[SessionAssignment]
+    ) -> QuerySet[SessionAssignment]:
+        if self.value() == "now":
+            return queryset.filter(
+                status="queued", opened_at__isnull=True, first_look_until__gt=timezone.now()
+            )
+        if self.value() == "had":
+            return queryset.filter(first_look_until__isnull=False)
+        if self.value() == "opened":
+            return queryset.filter(first_look_until__isnull=True, opened_at__isnull=False)
+        return queryset
 
 
 class EventInline(ReadOnlyInline):
@@ -275,10 +325,20 @@ class SessionAssignmentAdmin(ReadOnlyAdmin):
         "queued_at",
         "accepted_at",
         "closed_at",
+        "first_look_until",
+        "offered_to_list",
+        "opened_at",
     )
-    list_filter = ("status", "urgent", "workshop")
+    list_filter = ("status", FirstLookFilter, "urgent", "workshop")
     search_fields = ("session__id", "mechanic__display_name")
     list_select_related = ("session", "mechanic", "workshop")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SessionAssignment]:
+        return super().get_queryset(request).prefetch_related("offered_to")
+
+    @admin.display(description="first look offered to")
+    def offered_to_list(self, obj: SessionAssignment) -> str:
+        return offered_to_names(obj)
 
 
 @admin.register(SessionEvent)

@@ -16,6 +16,7 @@ def event_record(
     actor: User | None,
     data: dict[str, Any] | None = None,
     from_status: str | None = None,
+    announce: bool = True,
 ) -> SessionEvent:
     """Append an event for `session`, inside the caller's transaction. `to_status` is the
     session's status now; `from_status` defaults to it (events that change no status).
@@ -30,5 +31,8 @@ def event_record(
         to_status=session.status,
         data=data or {},
     )
-    hint_publish(session_hint(session=session, type=type, from_status=event.from_status, event_id=event.pk))
+    if announce:  # False only for an event whose change an earlier one in the same transaction announced
+        hint_publish(
+            session_hint(session=session, type=type, from_status=event.from_status, event_id=event.pk)
+        )
     return event

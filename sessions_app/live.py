@@ -135,11 +135,16 @@ class PanelClaims:
     workshop_id: int
     locked_with: int
     version: int
+    profile: str = ""  # route: mechanics.dashboard.QueueScope.profile
 
 
-def panel_token(*, session_key: str, workshop_id: int, locked_with: int, version: int) -> str:
+def panel_token(
+    *, session_key: str, workshop_id: int, locked_with: int, version: int, profile: str = ""
+) -> str:
     return signed_token(
-        purpose=PANEL_PURPOSE, session_key=session_key, value=f"{workshop_id}:{locked_with}:{version}"
+        purpose=PANEL_PURPOSE,
+        session_key=session_key,
+        value=f"{workshop_id}:{locked_with}:{version}:{profile}",
     )
 
 
@@ -152,10 +157,11 @@ def panel_token_claims(*, session_key: str | None, token: str) -> PanelClaims | 
     if value is None:
         return None
     try:
-        workshop_id, locked_with, version = (int(part) for part in value.split(":"))
+        workshop, locked, ver, profile = value.split(":", 3)
+        workshop_id, locked_with, version = int(workshop), int(locked), int(ver)
     except ValueError:
         return None
-    return PanelClaims(workshop_id=workshop_id, locked_with=locked_with, version=version)
+    return PanelClaims(workshop_id=workshop_id, locked_with=locked_with, version=version, profile=profile)
 
 
 # --- "nothing changed": one check for every token-polled view ---------------------------------

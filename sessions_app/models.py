@@ -31,9 +31,20 @@ class Plan(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     credit_cost = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
+    # route (issue 14): how much of a mechanic's capacity budget (Mechanic.max_active_sessions)
+    # one session of this plan takes. Defaults by type: chat 1, video 2, diagnostic 2.
+    capacity_weight = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Share of a mechanic's capacity budget one session takes (chat 1, video 2, diagnostic 2).",
+    )
 
     class Meta:
         ordering = ["price_cents", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity_weight__gte=1), name="plan_capacity_weight_at_least_one"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -197,6 +208,18 @@ class SessionAssignment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # --- route: the first-look window (issue 14, sessions_app.services.first_look). Until
+    # first_look_until only the mechanics in offered_to (available, matching, with room for it
+    # when it was queued) see and may take it; opened_at is when it opened to everyone (at the
+    # window's end, or at once when nobody matched). Both null: no window (off, or re-queued).
+    first_look_until = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    offered_to = models.ManyToManyField(
+        "mechanics.Mechanic",
+        blank=True,
+        related_name="first_look_offers",
+        verbose_name="first look offered to",
+    )
 
     class Meta:
         ordering = ["-urgent", "queued_at", "id"]
@@ -214,6 +237,11 @@ class SessionAssignment(models.Model):
                 name="assignment_queue_order",
             ),
             models.Index(fields=["status", "accepted_at"], name="assignment_status_accepted"),
+            models.Index(
+                fields=["first_look_until"],
+                condition=Q(status="queued", opened_at__isnull=True, first_look_until__isnull=False),
+                name="assignment_first_look_due",
+            ),
         ]
 
     def __str__(self) -> str:

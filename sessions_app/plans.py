@@ -5,6 +5,7 @@ from .models import Plan
 DEFAULT_PLANS = [
     {
         "code": "free-chat",
+        "capacity_weight": 1,
         "name": "Free Chat",
         "session_type": "chat",
         "duration_minutes": 10,
@@ -13,6 +14,7 @@ DEFAULT_PLANS = [
     },
     {
         "code": "quick-chat",
+        "capacity_weight": 1,
         "name": "Quick Chat",
         "session_type": "chat",
         "duration_minutes": 15,
@@ -21,6 +23,7 @@ DEFAULT_PLANS = [
     },
     {
         "code": "video-30",
+        "capacity_weight": 2,
         "name": "Video Call (30 min)",
         "session_type": "video",
         "duration_minutes": 30,
@@ -29,6 +32,7 @@ DEFAULT_PLANS = [
     },
     {
         "code": "diagnostic-45",
+        "capacity_weight": 2,
         "name": "Full Diagnostic (45 min)",
         "session_type": "diagnostic",
         "duration_minutes": 45,

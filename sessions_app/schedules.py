@@ -10,6 +10,8 @@ SCHEDULES = {
     # issue 14 (reach): held-back request emails, and the 20-minute reminder of unstarted work
     "send-held-request-emails": ("sessions_app.tasks.send_held_request_emails", 1),
     "remind-idle-sessions": ("sessions_app.tasks.remind_idle_sessions", 1),
+    # route (issue 14): first-look windows that ended (each also has a task at its end)
+    "open-first-looks": ("sessions_app.tasks.open_due_first_looks", 1),
 }
 
 

@@ -7,7 +7,19 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Max, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    Max,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from autodoctor.access import customer_of, mechanic_of
@@ -15,6 +27,7 @@ from customers.models import Customer
 from mechanics.models import Mechanic
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.presence import ABSENCE_AFTER
+from sessions_app.routing import Specialties, match_q
 from sessions_app.transitions import (
     FINAL_STATUSES,
     SESSION_ONLY_EVENTS,
@@ -67,17 +80,31 @@ def session_version(*, session_id: int) -> int:
     return SessionEvent.objects.filter(session_id=session_id).aggregate(v=Max("id"))["v"] or 0
 
 
-def queue_for_mechanic(*, mechanic: Mechanic) -> QuerySet[SessionAssignment]:
-    """Queued assignments this mechanic may take: general ones, plus their workshop's own.
-    Urgent first, then by original queue time."""
+def queue_for_mechanic(*, mechanic: Mechanic, now: datetime | None = None) -> QuerySet[SessionAssignment]:
+    """Queued assignments this mechanic may take: general ones, plus their workshop's own, minus
+    those still in a first-look window offered to others (sessions_app.services.first_look).
+    Urgent first, then those matching the mechanic's expertise (sessions_app.routing), then by
+    original queue time."""
     visible = Q(workshop__isnull=True)
     if mechanic.workshop_id:
         visible |= Q(workshop_id=mechanic.workshop_id)
-    return (
-        SessionAssignment.objects.filter(visible, status=AssignmentStatus.QUEUED)
-        .select_related("session__plan", "session__customer__user", "session__intake")
-        .order_by("-urgent", "queued_at", "id")
+    offered = SessionAssignment.offered_to.through.objects.filter(
+        sessionassignment_id=OuterRef("pk"), mechanic_id=mechanic.pk
     )
+    open_to_me = (
+        Q(first_look_until__isnull=True)
+        | Q(opened_at__isnull=False)
+        | Q(first_look_until__lte=now or timezone.now())
+        | Exists(offered)
+    )
+    queue = SessionAssignment.objects.filter(
+        visible, open_to_me, status=AssignmentStatus.QUEUED
+    ).select_related("session__plan", "session__customer__user", "session__intake")
+    matching = match_q(Specialties.of(mechanic))
+    if matching is None:
+        return queue.order_by("-urgent", "queued_at", "id")
+    matched = Case(When(matching, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return queue.annotate(matched=matched).order_by("-urgent", "-matched", "queued_at", "id")
 
 
 def _participant_column(role: str, column: str, *, of_mechanic: bool = False) -> Subquery:

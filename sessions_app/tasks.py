@@ -12,6 +12,8 @@ from .mechanic_emails import idle_release_emails_send, queue_email_send, reminde
 from .models import Session
 from .presence import ABSENCE_AFTER
 from .services import (
+    first_look_open,
+    first_looks_open_due,
     mechanics_queue_email_sweep,
     queue_notices_record,
     sessions_ask_before_expiry,
@@ -43,6 +45,16 @@ def flag_absent_sessions() -> int:
 
 def ask_before_expiry() -> int:
     return sessions_ask_before_expiry()
+
+
+def open_first_look(assignment_id: int) -> bool:
+    """Scheduled for the end of one request's first-look window (route, issue 14)."""
+    return first_look_open(assignment_id=assignment_id)
+
+
+def open_due_first_looks() -> int:
+    """The every-minute safety net for the task above."""
+    return first_looks_open_due()
 
 
 def send_mechanic_absence_email(session_id: int) -> bool:

@@ -29,6 +29,8 @@ class IntakeDetails:
     urgent: bool = False
     scheduled_for: datetime | None = None
     uploads: list[CheckedUpload] = field(default_factory=list)
+    system: str = ""  # route (issue 14)
+    language: str = ""
 
     @classmethod
     def from_cleaned(cls, data: dict, uploads: list[CheckedUpload]) -> "IntakeDetails":
@@ -44,6 +46,8 @@ class IntakeDetails:
             urgent=bool(data.get("urgent")),
             scheduled_for=data.get("scheduled_for"),
             uploads=uploads,
+            system=data.get("system") or "",
+            language=data.get("language") or "",
         )
 
 
@@ -86,6 +90,8 @@ def intake_create(*, customer: Customer, details: IntakeDetails) -> Intake:
                 mileage=details.mileage,
                 urgent=details.urgent,
                 scheduled_for=details.scheduled_for,
+                system=details.system,
+                language=details.language,
             )
             for upload in details.uploads:
                 attachment = IntakeAttachment(

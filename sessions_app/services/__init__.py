@@ -4,6 +4,7 @@ from .conversation import message_send as message_send
 from .conversation import rating_create as rating_create
 from .digests import mechanics_queue_email_sweep, queue_notices_record
 from .factory import session_create
+from .first_look import first_look_open, first_looks_open_due
 from .jobs import sessions_expire_stale, sessions_promote_due, sessions_release_idle
 from .lifecycle import (
     session_accept,
@@ -26,6 +27,8 @@ __all__ = [
     "mechanics_queue_email_sweep",
     "queue_notices_record",
     "sessions_remind_idle",
+    "first_look_open",
+    "first_looks_open_due",
     "presence_update",
     "sessions_flag_absent",
     "session_accept",

@@ -16,6 +16,8 @@ from sessions_app.notifications import notify_request_queued_after_commit
 from sessions_app.transitions import SessionEventType, SessionStatus
 from sessions_app.wording import active_session_refusal
 
+from .first_look import first_look_begin
+
 
 def _payment_method(plan: Plan, pay_with: str) -> PayWith:
     if plan.is_free:
@@ -89,6 +91,7 @@ def _pay_queue_and_record(session: Session, *, actor: User | None) -> None:
         session=session, user_id=session.customer.user_id, role=SessionParticipant.Role.CUSTOMER
     )
     queued_at = session.queued_at
+    assignment = None
     if queued_at is not None:  # pending; a scheduled session joins the queue when promoted
         assignment = SessionAssignment.objects.create(
             session=session, urgent=session.urgent, workshop_id=session.workshop_id, queued_at=queued_at
@@ -101,3 +104,5 @@ def _pay_queue_and_record(session: Session, *, actor: User | None) -> None:
         from_status="",
         data={"plan": plan.code, "payment_method": session.payment_method, "urgent": session.urgent},
     )
+    if assignment is not None:
+        first_look_begin(assignment=assignment, session=session)  # route: offered first to matches

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from autodoctor.errors import DomainError
+from autodoctor.timezones import zone_of
 from billing.services import earnings_record_completion
 from mechanics.models import Mechanic
+from sessions_app.capacity import capacity_use
 from sessions_app.events import event_record
 from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
 from sessions_app.notifications import (
@@ -24,6 +26,7 @@ from sessions_app.notifications import (
     notify_idle_release_after_commit,
     notify_request_queued_after_commit,
 )
+from sessions_app.routing import RouteRequest, audience
 from sessions_app.transitions import (
     OPEN_ASSIGNMENT_STATUSES,
     STATUS_EVENTS,
@@ -34,9 +37,10 @@ from sessions_app.transitions import (
     SessionStatus,
     can,
 )
-from sessions_app.wording import invalid_transition, lock_message
+from sessions_app.wording import capacity_refusal_message, first_look_refusal_message, invalid_transition
 
 from .contention import records_accept_miss  # issue 14 (tz): accepts lost to a race
+from .first_look import first_look_begin
 from .refunds import refund_unstarted_session
 
 # What callers read from a session after a transition (the API's session payload): loaded with
@@ -148,17 +152,44 @@ def _is_repeat(session: Session, action: str, mechanic: Mechanic | None) -> bool
 
 
 def _require_capacity(mech: Mechanic, session: Session) -> None:
-    """Refuse (409 at_capacity) when `mech` taking `session` would go over their capacity. Call it
-    with the mechanic row locked (_lock_mechanic): that lock is what serialises every path that
-    adds work to one mechanic (accept, and any hand-over), so two of them cannot both pass."""
-    active = Session.objects.working().for_mechanic(mech).count()
-    if active >= mech.max_active_sessions:
+    """Refuse (409 at_capacity) when `mech` taking `session` would go over their capacity budget:
+    the weights of their waiting and live sessions' plans plus this one's (sessions_app.capacity;
+    an empty plate always fits one). Call it with the mechanic row locked (_lock_mechanic): that
+    lock is what serialises every path that adds work to one mechanic (accept, and any
+    hand-over), so two of them cannot both pass."""
+    use = capacity_use(mechanic=mech)
+    weight = session.plan.capacity_weight
+    if not use.fits(weight):
         raise DomainError(
             "at_capacity",
-            lock_message(active),
-            active=active,
+            capacity_refusal_message(session_type=session.type, weight=weight, use=use),
+            active=use.count,
             capacity=mech.max_active_sessions,
+            used=use.used,
+            weight=weight,
         )
+
+
+def _require_first_look(assignment: SessionAssignment, mech: Mechanic, session: Session) -> None:
+    """Refuse (409 first_look) a mechanic the locked `assignment` is not offered to while its
+    first-look window lasts (sessions_app.services.first_look); after it, anyone may."""
+    until = assignment.first_look_until
+    now = timezone.now()
+    if until is None or assignment.opened_at is not None or until <= now:
+        return
+    if assignment.offered_to.filter(pk=mech.pk).exists():
+        return
+    seconds_left = math.ceil((until - now).total_seconds())
+    raise DomainError(
+        "first_look",
+        first_look_refusal_message(
+            audience=audience(RouteRequest.of(session)),
+            until=until.astimezone(zone_of(mech.time_zone)),
+            seconds_left=seconds_left,
+        ),
+        first_look_until=until.isoformat(),
+        seconds_left=seconds_left,
+    )
 
 
 def _require_customer_or_staff(session: Session, user: User, action: str) -> None:
@@ -179,7 +210,7 @@ def session_promote(*, session: Session) -> Session:
         locked = _lock_session(session)
         now = timezone.now()
         _move(locked, "promote", actor=None, fields={"queued_at": now})
-        _requeue(locked)
+        first_look_begin(assignment=_requeue(locked), session=locked)  # route: a new request
     return locked
 
 
@@ -204,6 +235,7 @@ def session_accept(*, assignment: SessionAssignment, mechanic: Mechanic) -> Sess
             raise DomainError(
                 "already_taken", "Another mechanic just took this request. The queue has been refreshed."
             )
+        _require_first_look(locked, mech, session)
         _require_capacity(mech, session)
         now = timezone.now()
         locked.status = AssignmentStatus.ACCEPTED

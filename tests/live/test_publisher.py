@@ -35,7 +35,7 @@ def test_a_request_announces_who_it_concerns_and_nothing_private(listener):
         "status": "pending",
         "queue": True,
         "shared": True,
-        "v": session.events.get().pk,
+        "v": session.events.get(type="created").pk,  # route: OPENED_TO_ALL rides on this hint
     }
 
 

@@ -30,7 +30,14 @@ def test_create_writes_session_participant_assignment_and_event():
     assert list(session.participants.values_list("user_id", "role")) == [(customer.user_id, "customer")]
     assignment = SessionAssignment.objects.get(session=session)
     assert (assignment.status, assignment.urgent, assignment.queued_at) == ("queued", True, session.queued_at)
-    event = SessionEvent.objects.get(session=session)
+    # route (issue 14): with nobody matching, the request opens to every mechanic at once, and
+    # says so in a second event.
+    event, opened = SessionEvent.objects.filter(session=session).order_by("id")
+    assert (opened.type, opened.actor_id, opened.data["reason"]) == (
+        "opened_to_all",
+        None,
+        "no_available_match",
+    )
     assert (event.type, event.from_status, event.to_status, event.actor_id) == (
         "created",
         "",

@@ -314,7 +314,8 @@ def test_session_events_in_order_with_their_actors(django_assert_num_queries):
     session = session_in(S.LIVE)
     with django_assert_num_queries(1):
         trail = [(e.type, e.actor.username if e.actor else None) for e in session_events(session=session)]
-    assert [kind for kind, _ in trail] == ["created", "accepted", "started"]
+    # route: "opened_to_all" (nobody matched the new request, so it opened to everyone at once)
+    assert [kind for kind, _ in trail] == ["created", "opened_to_all", "accepted", "started"]
     assert trail[0][1] == session.customer.user.username
 
 

@@ -15,7 +15,14 @@ def test_happy_path():
     session_start(session=session, mechanic=mech)
     session = session_complete(session=session, mechanic=mech, summary="Loose cap")
     assert session.status == "completed"
-    assert [e.type for e in session.events.order_by("id")] == ["created", "accepted", "started", "completed"]
+    # route (issue 14): "opened_to_all": nobody's expertise matched, so it opened to everyone at once
+    assert [e.type for e in session.events.order_by("id")] == [
+        "created",
+        "opened_to_all",
+        "accepted",
+        "started",
+        "completed",
+    ]
 
 
 def test_second_active_session_refused():

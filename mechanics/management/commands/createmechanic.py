@@ -15,7 +15,12 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--password", required=True)
         parser.add_argument("--workshop", default="", help="Workshop name (created if missing)")
-        parser.add_argument("--capacity", type=int, default=1, help="max_active_sessions (default 1)")
+        parser.add_argument(
+            "--capacity",
+            type=int,
+            default=1,
+            help="capacity budget: the plan weights they may hold at once (chat 1, video 2, diagnostic 2; default 1 = one session of any kind)",
+        )
         parser.add_argument("--name", default="", help="Display name")
         parser.add_argument("--email", default="")
 
@@ -37,6 +42,6 @@ class Command(BaseCommand):
         where = f" at {workshop}" if workshop else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created mechanic {mechanic.user.username}{where} (capacity {opts['capacity']})."
+                f"Created mechanic {mechanic.user.username}{where} (capacity budget {opts['capacity']})."
             )
         )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer, Intake
 from customers.services import customer_create
 from mechanics.models import Mechanic
-from mechanics.services import mechanic_create, workshop_get_or_create
+from mechanics.services import mechanic_create, mechanic_update_expertise, workshop_get_or_create
 from sessions_app.models import Plan, Session, SessionAssignment, SessionEvent
 from sessions_app.plans import ensure_default_plans
 from sessions_app.services import (
@@ -36,6 +36,13 @@ MECHANICS = [
     ("maria", "Maria Lopez", "Downtown Garage", 2),
     ("max", "Max Becker", None, 1),
 ]
+# route (issue 14): each demo mechanic's expertise (makes, systems, session types, languages),
+# set once, when the mechanic is created (after the demo history, which predates routing).
+EXPERTISE = {
+    "mike": (["Toyota", "Honda"], ["brakes", "engine"], [], ["en"]),
+    "maria": (["Ford", "Chevrolet"], ["electrical", "transmission"], [], ["en", "es"]),
+    "max": (["BMW", "Volkswagen"], ["engine", "electrical"], ["diagnostic"], ["en", "de"]),
+}
 
 
 # Completed demo sessions: customer, mechanic, plan, days ago, concern, summary, stars.
@@ -96,8 +103,10 @@ class Command(BaseCommand):
                         email=f"{username}@example.com",
                         credits=credits,
                     )
+            created = []
             for username, name, workshop, capacity in MECHANICS:
                 if not User.objects.filter(username=username).exists():
+                    created.append(username)
                     mechanic_create(
                         username=username,
                         password=PASSWORD,
@@ -110,6 +119,15 @@ class Command(BaseCommand):
                 User.objects.create_superuser("admin", "admin@example.com", PASSWORD)
             if not Session.objects.filter(customer__user__username__in=[c[0] for c in CUSTOMERS]).exists():
                 self._history()
+            for mechanic in Mechanic.objects.filter(user__username__in=created):
+                makes, systems, session_types, languages = EXPERTISE[mechanic.user.username]
+                mechanic_update_expertise(
+                    mechanic=mechanic,
+                    makes=makes,
+                    systems=systems,
+                    session_types=session_types,
+                    languages=languages,
+                )
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready: customers alice, bob, carol; mechanics mike, maria (Downtown Garage), max; "
