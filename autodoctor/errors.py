@@ -27,6 +27,10 @@ HTTP_STATUS = {
     "quote_open": 409,
     "quote_decided": 409,
     "quote_expired": 409,
+    # Transfers to a colleague (sessions_app.services.transfers)
+    "transfer_open": 409,
+    "transfer_closed": 409,
+    "not_transferable": 409,
 }
 
 

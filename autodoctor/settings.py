@@ -305,6 +305,10 @@ IDLE_WAITING_MINUTES = 30
 PROMOTE_BEFORE_MINUTES = 15
 WAIVER_VERSION = "2026-11"
 
+# --- Transfers to a colleague (issue 14) ---------------------------------------------------
+# An offer nobody answers in this many minutes falls back to the offering mechanic.
+TRANSFER_OFFER_MINUTES = int(os.environ.get("TRANSFER_OFFER_MINUTES", "5"))
+
 # --- Security (production) ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -7,7 +7,7 @@ A hint names the session and the people it concerns, so the per-process fan-out
 
 from autodoctor.push import Hint, publish
 
-from .models import Session
+from .models import Session, SessionTransfer
 from .transitions import SessionStatus
 
 
@@ -39,3 +39,12 @@ def message_hint(*, session: Session, message_id: int) -> Hint:
 def hint_publish(hint: Hint) -> None:
     """Announce `hint` when the caller's transaction commits (autodoctor.push.publish)."""
     publish(hint)
+
+
+# --- issue 14: transfers (kept apart from session_hint: the lead changes its `queue` flag) --------
+
+
+def transfer_hint(*, transfer: SessionTransfer) -> Hint:
+    """A transfer offer was made or answered: both mechanics' dashboards refetch (the colleague
+    is not the session's mechanic, so session_hint alone would not reach them)."""
+    return {"kind": "transfer", "mechanics": [transfer.from_mechanic_id, transfer.to_mechanic_id]}

@@ -5,6 +5,7 @@ SCHEDULES = {
     "release-idle-sessions": ("sessions_app.tasks.release_idle_sessions", 1),
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
     "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
+    "lapse-transfer-offers": ("sessions_app.tasks.lapse_transfer_offers", 1),  # issue 14: transfers
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
 }
 

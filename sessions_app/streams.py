@@ -46,6 +46,8 @@ class MechanicViewer:
     sessions: set[int] = field(default_factory=set)  # held now or since the stream opened
 
     def select(self, hint: Hint) -> Hint | None:
+        if hint.get("kind") == "transfer":  # issue 14: an offer to or from this mechanic
+            return WORK if self.mechanic_id in hint.get("mechanics", ()) else None
         if hint.get("kind") != "session":
             return None  # the dashboard shows no chat
         session_id = hint.get("session")

@@ -4,9 +4,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from .models import Session
+from .models import Session, SessionTransfer
 from .presence import ABSENCE_AFTER
-from .services import sessions_expire_stale, sessions_flag_absent, sessions_promote_due, sessions_release_idle
+from .services import (
+    sessions_expire_stale,
+    sessions_flag_absent,
+    sessions_promote_due,
+    sessions_release_idle,
+    transfers_lapse_due,
+)
 
 
 def expire_stale_sessions() -> int:
@@ -58,5 +64,40 @@ def send_customer_email(session_id: int, kind: str) -> bool:
         message=render_to_string(f"emails/session_{kind}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[session.customer.user.email],
+    )
+    return True
+
+
+# --- issue 14: transfers to a colleague ----------------------------------------------------------
+
+
+def lapse_transfer_offers() -> int:
+    return transfers_lapse_due()
+
+
+def send_transfer_email(transfer_id: int) -> bool:
+    """Tell the offering mechanic what became of their offer (accepted, declined, lapsed): the
+    words are templates/emails/transfer_<status>.txt and its _subject. Withdrawn: nobody to tell."""
+    transfer = (
+        SessionTransfer.objects.select_related(
+            "session__customer", "session__plan", "from_mechanic__user", "to_mechanic"
+        )
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None or transfer.status not in ("accepted", "declined", "lapsed"):
+        return False
+    if transfer.status != "accepted" and transfer.session.mechanic_id != transfer.from_mechanic_id:
+        return False  # the session moved on without the offer (released, ended): nothing to keep
+    to = transfer.from_mechanic.user.email
+    if not to:
+        return False
+    context = {"transfer": transfer, "session": transfer.session}
+    subject = render_to_string(f"emails/transfer_{transfer.status}_subject.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=render_to_string(f"emails/transfer_{transfer.status}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[to],
     )
     return True

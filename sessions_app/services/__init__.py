@@ -17,6 +17,14 @@ from .lifecycle import (
 )
 from .refunds import session_refund
 from .room import attachment_add, presence_update, sessions_flag_absent
+from .transfers import (
+    transfer_accept,
+    transfer_decline,
+    transfer_lapse,
+    transfer_offer,
+    transfer_withdraw,
+    transfers_lapse_due,
+)
 
 __all__ = [
     "attachment_add",
@@ -36,4 +44,10 @@ __all__ = [
     "sessions_expire_stale",
     "sessions_promote_due",
     "sessions_release_idle",
+    "transfer_accept",
+    "transfer_decline",
+    "transfer_lapse",
+    "transfer_offer",
+    "transfer_withdraw",
+    "transfers_lapse_due",
 ]
