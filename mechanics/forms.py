@@ -82,3 +82,17 @@ class MechanicSettingsForm(forms.Form):
             "show_dashboard_tip": mechanic.show_dashboard_tip,
         }
         super().__init__(data, initial=initial, **kwargs)
+
+
+# --- issue 14: transfers to a colleague ------------------------------------------------------------
+
+
+class TransferOfferForm(forms.Form):
+    to_mechanic = forms.IntegerField(
+        label="Colleague", min_value=1, error_messages={"required": "Choose a colleague to offer it to."}
+    )
+    note = forms.CharField(label="Note for them", required=False, max_length=1000)
+
+
+class TransferDeclineForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, max_length=500)
