@@ -296,3 +296,15 @@ def test_assignments_keep_one_open(ann, sam):
         SessionAssignment.objects.filter(session=session).order_by("id").values_list("status", "mechanic_id")
     )
     assert rows == [("transferred", ann.pk), ("transferred", sam.pk), ("accepted", third.pk)]
+
+
+def test_admin_lists_transfers_read_only(ann, sam, client):
+    from django.contrib.auth.models import User
+
+    transfer = transfer_offer(session=held_by(ann), mechanic=ann, to_mechanic_id=sam.pk)
+    staff = User.objects.create_user("boss", password="x", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    page = client.get("/admin/sessions_app/sessiontransfer/")
+    assert page.status_code == 200
+    assert f"/admin/sessions_app/sessiontransfer/{transfer.pk}/change/" in page.content.decode()
+    assert client.get("/admin/sessions_app/sessiontransfer/add/").status_code == 403
