@@ -1,8 +1,10 @@
 """Reads for transfers to a colleague (issue 14), with their joins, so the panels stay one query."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from mechanics.models import Mechanic
 from sessions_app.models import SessionTransfer
@@ -24,9 +26,11 @@ def transfers_for_dashboard(*, mechanic: Mechanic, since: datetime) -> list[Sess
       mechanic's waiting or live one; the sweep closes the others);
     - their own offers of the sessions they hold: open ones, and declined / lapsed / withdrawn
       ones answered since `since` (the work card says what became of it)."""
+    lapsed_before = timezone.now() - timedelta(minutes=settings.TRANSFER_OFFER_MINUTES)
     to_me = Q(
         to_mechanic=mechanic,
         status=SessionTransfer.Status.OFFERED,
+        created_at__gt=lapsed_before,  # past its time: the sweep lapses it within a minute
         session__status__in=WORKING_STATUSES,
         session__mechanic_id=F("from_mechanic_id"),
     )

@@ -18,7 +18,6 @@ completed or ended) is closed as lapsed by whoever finds it, in its own committe
 and the answer is a 409 `transfer_closed` saying so.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -193,15 +192,10 @@ def transfer_offer(
 # --- the colleague's answer ----------------------------------------------------------------------
 
 
-@dataclass
-class _Refusal:
-    error: DomainError | None = None
-
-
 def transfer_accept(*, transfer: SessionTransfer, mechanic: Mechanic) -> Session:
     """The named colleague takes the session over: it becomes theirs, with a new accepted
     assignment; the offering mechanic leaves the room and the customer is told."""
-    refusal = _Refusal()
+    refusal: DomainError | None = None  # raised after the lapse it records has committed
     with transaction.atomic():
         row = (
             SessionTransfer.objects.filter(pk=transfer.pk)
@@ -230,14 +224,14 @@ def transfer_accept(*, transfer: SessionTransfer, mechanic: Mechanic) -> Session
                 if stale
                 else ""
             )
-            refusal.error = _closed(locked, why=why)
+            refusal = _closed(locked, why=why)
         else:
             if not may_take(mechanic, session, offering_id=locked.from_mechanic_id):
                 raise DomainError("forbidden", "Only a mechanic of this session's workshop can take it over.")
             _require_capacity(mechanic, session)
             _hand_over(session, locked, to=mechanic, now=now)
-    if refusal.error is not None:
-        raise refusal.error  # after the lapse was committed
+    if refusal is not None:
+        raise refusal
     return session
 
 
@@ -293,7 +287,7 @@ def _answer_open(
     transfer: SessionTransfer, *, mechanic: Mechanic, as_offerer: bool, status: str, reason: str = ""
 ) -> SessionTransfer:
     """Decline (the colleague) or withdraw (the offering mechanic) an open offer."""
-    refusal = _Refusal()
+    refusal: DomainError | None = None  # raised after the lapse it records has committed
     with transaction.atomic():
         row = (
             SessionTransfer.objects.filter(pk=transfer.pk)
@@ -314,7 +308,7 @@ def _answer_open(
         now = timezone.now()
         if _stale(locked, session) or _due(locked, now):
             _lapse_locked(locked, session, now=now)
-            refusal.error = _closed(locked)
+            refusal = _closed(locked)
         else:
             _close(
                 locked,
@@ -326,8 +320,8 @@ def _answer_open(
                 reason=reason.strip(),
                 by="offerer" if as_offerer else "colleague",
             )
-    if refusal.error is not None:
-        raise refusal.error
+    if refusal is not None:
+        raise refusal
     return locked
 
 

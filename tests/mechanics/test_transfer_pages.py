@@ -193,3 +193,19 @@ def test_workshop_card_lists_only_workshop_colleagues():
     held_by(maria, customer=make_customer(workshop=garage))
     page = client_for(maria.user).get("/mechanic/dashboard/").content.decode()
     assert f'<option value="{mo.pk}">' in page and f'<option value="{max_.pk}">' not in page
+
+
+def test_an_offer_past_its_time_leaves_the_panel(ann, sam, clock):
+    transfer = transfer_offer(session=held_by(ann), mechanic=ann, to_mechanic_id=sam.pk)
+    s = client_for(sam.user)
+    clock.advance(minutes=4, seconds=59)
+    assert (
+        f'data-transfer-id="{transfer.pk}"'
+        in s.get("/mechanic/dashboard/panels/offers/", headers=HTMX).content.decode()
+    )
+    clock.advance(seconds=1)
+    assert (
+        f'data-transfer-id="{transfer.pk}"'
+        not in s.get("/mechanic/dashboard/panels/offers/", headers=HTMX).content.decode()
+    )
+    assert s.get("/api/mechanic/transfers").json()["offered_to_me"] == []

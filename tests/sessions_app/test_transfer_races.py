@@ -118,3 +118,25 @@ def test_two_mechanics_swapping_sessions_at_once_do_not_deadlock():
     assert (a_session.mechanic_id, s_session.mechanic_id) == (sam.pk, ann.pk)
     assert SessionTransfer.objects.filter(status="accepted").count() == 2
     one_open_assignment_each(a_session, s_session)
+
+
+def test_offer_and_answer_announce_both_mechanics_on_commit():
+    """The colleague is not the session's mechanic: the `transfer` hint is what reaches their
+    open dashboard (sessions_app.streams.MechanicViewer). Ids only, no note."""
+    from autodoctor.push import CHANNEL, _libpq_params
+    from sessions_app.services import transfer_decline
+    from tests.live.streams import ListenProbe
+
+    ann, sam = make_mechanic(), make_mechanic()
+    session = held_by(ann)
+    probe = ListenProbe(_libpq_params(), CHANNEL)
+    try:
+        probe.hints()
+        transfer = transfer_offer(session=session, mechanic=ann, to_mechanic_id=sam.pk, note="secret note")
+        hints = probe.hints()
+        assert {"kind": "transfer", "mechanics": [ann.pk, sam.pk]} in hints
+        assert "secret note" not in str(hints)
+        transfer_decline(transfer=transfer, mechanic=sam, reason="no")
+        assert {"kind": "transfer", "mechanics": [ann.pk, sam.pk]} in probe.hints()
+    finally:
+        probe.close()
