@@ -7,7 +7,7 @@ A hint names the session and the people it concerns, so the per-process fan-out
 
 from autodoctor.push import Hint, publish
 
-from .models import Session, SessionTransfer
+from .models import Session
 from .transitions import SessionStatus
 
 
@@ -44,7 +44,7 @@ def hint_publish(hint: Hint) -> None:
 # --- issue 14: transfers (kept apart from session_hint: the lead changes its `queue` flag) --------
 
 
-def transfer_hint(*, transfer: SessionTransfer) -> Hint:
+def transfer_hint(*, from_mechanic_id: int, to_mechanic_id: int) -> Hint:
     """A transfer offer was made or answered: both mechanics' dashboards refetch (the colleague
     is not the session's mechanic, so session_hint alone would not reach them)."""
-    return {"kind": "transfer", "mechanics": [transfer.from_mechanic_id, transfer.to_mechanic_id]}
+    return {"kind": "transfer", "mechanics": [from_mechanic_id, to_mechanic_id]}

@@ -98,6 +98,13 @@ def _data(transfer: SessionTransfer, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _announce(transfer: SessionTransfer) -> None:
+    """Both mechanics' open dashboards hear it (published with the writing transaction)."""
+    hint_publish(
+        transfer_hint(from_mechanic_id=transfer.from_mechanic_id, to_mechanic_id=transfer.to_mechanic_id)
+    )
+
+
 def _close(
     transfer: SessionTransfer,
     session: Session,
@@ -115,7 +122,7 @@ def _close(
     transfer.reason = reason
     transfer.save(update_fields=["status", "answered_at", "reason"])
     event_record(session=session, type=event, actor=actor, data=_data(transfer, **data))
-    hint_publish(transfer_hint(transfer=transfer))
+    _announce(transfer)
     notify_mechanic_transfer_after_commit(transfer.pk)
 
 
@@ -185,7 +192,7 @@ def transfer_offer(
         event_record(
             session=locked, type=SessionEventType.TRANSFER_OFFERED, actor=mechanic.user, data=_data(transfer)
         )
-        hint_publish(transfer_hint(transfer=transfer))
+        _announce(transfer)
     return transfer
 
 
@@ -278,7 +285,7 @@ def _hand_over(session: Session, transfer: SessionTransfer, *, to: Mechanic, now
         actor=to.user,
         data=_data(transfer, assignment_id=assignment.pk),
     )
-    hint_publish(transfer_hint(transfer=transfer))
+    _announce(transfer)
     notify_customer_after_commit(session.pk, "transferred")
     notify_mechanic_transfer_after_commit(transfer.pk)
 

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from sessions_app.services import session_accept
 from tests.e2e.customer_steps import signed_in_page
+from tests.e2e.test_accessibility import violations
 from tests.factories import make_customer, make_mechanic, make_session, open_assignment
 
 WAIT = 20_000  # ms: polls every 2 s (30 s while a stream is open), on a busy 2-core machine
@@ -31,22 +32,26 @@ def test_offer_accept_and_the_customer_sees_the_new_mechanic(transactional_db, l
     session_accept(assignment=open_assignment(session), mechanic=ann)
     room = f"/chat/{session.pk}/"
 
+    # Every browser signed in before any page polls (the sessions are written by the test thread).
     sams = signed_in_page(new_page, live_server, sam.user, viewport=DESKTOP)
+    phone = signed_in_page(new_page, live_server, sam.user, viewport=PHONE)
+    customer = signed_in_page(new_page, live_server, alice.user, viewport=DESKTOP)
+    customer_phone = signed_in_page(new_page, live_server, alice.user, viewport=PHONE)
+    anns = signed_in_page(new_page, live_server, ann.user, viewport=DESKTOP)
     sams.goto("/mechanic/dashboard/")
     expect(sams.locator("#transfer-offers")).to_be_hidden()
 
-    customer = signed_in_page(new_page, live_server, alice.user, viewport=DESKTOP)
     customer.goto(room)
     expect(customer.locator(".room-who")).to_contain_text("Your mechanic: Ann")
 
     # Ann offers it from her work card.
-    anns = signed_in_page(new_page, live_server, ann.user, viewport=DESKTOP)
     anns.goto("/mechanic/dashboard/")
     card = anns.locator(f'#my-active-work [data-session-id="{session.pk}"]')
     card.get_by_text("Transfer…").click()
     card.get_by_label("Colleague").select_option(label="Sam")
     card.get_by_label("Note for them").fill("Customer prefers a call back; brakes squeal when cold.")
     shot(anns, "transfer-offer-form-desktop")
+    assert violations(anns) == []
     card.get_by_role("button", name="Offer session").click()
     expect(anns.locator("[data-testid=transfer-state]")).to_contain_text("Offered to Sam", timeout=WAIT)
 
@@ -56,10 +61,11 @@ def test_offer_accept_and_the_customer_sees_the_new_mechanic(transactional_db, l
     expect(offer).to_contain_text("Ann offers you Alice · Chat")
     expect(offer).to_contain_text("brakes squeal when cold")
     shot(sams, "transfer-offer-desktop")
-    phone = signed_in_page(new_page, live_server, sam.user, viewport=PHONE)
+    assert violations(sams) == []
     phone.goto("/mechanic/dashboard/")
     expect(phone.locator("#transfer-offers")).to_be_visible()
     shot(phone, "transfer-offer-phone")
+    assert violations(phone) == []
 
     offer.get_by_role("button", name=re.compile("^Accept")).click()
     expect(sams).to_have_url(re.compile(re.escape(room) + "$"), timeout=WAIT)
@@ -67,7 +73,6 @@ def test_offer_accept_and_the_customer_sees_the_new_mechanic(transactional_db, l
     # The customer's room names Sam, without a reload; so does the banner on their dashboard.
     expect(customer.locator(".room-who")).to_contain_text("Your mechanic: Sam", timeout=WAIT)
     shot(customer, "transfer-customer-room-desktop")
-    customer_phone = signed_in_page(new_page, live_server, alice.user, viewport=PHONE)
     customer_phone.goto("/customer/dashboard/")
     expect(customer_phone.locator("#session-banner")).to_contain_text("Sam", timeout=WAIT)
     shot(customer_phone, "transfer-customer-banner-phone")
@@ -77,3 +82,4 @@ def test_offer_accept_and_the_customer_sees_the_new_mechanic(transactional_db, l
     anns.goto("/mechanic/dashboard/?tab=all")
     expect(anns.locator(f'tr[data-session-id="{session.pk}"]')).to_contain_text("Transferred to Sam")
     shot(anns, "transfer-history-desktop")
+    assert violations(anns) == []

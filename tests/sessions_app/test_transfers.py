@@ -277,7 +277,7 @@ def test_command_runs_the_sweep(ann, sam, clock, capsys):
 
 def test_the_colleague_hears_the_offer_on_their_stream(ann, sam):
     transfer = transfer_offer(session=held_by(ann), mechanic=ann, to_mechanic_id=sam.pk)
-    hint = transfer_hint(transfer=transfer)
+    hint = transfer_hint(from_mechanic_id=transfer.from_mechanic_id, to_mechanic_id=transfer.to_mechanic_id)
     assert MechanicViewer(mechanic_id=sam.pk, workshop_id=None).select(hint) is WORK
     assert MechanicViewer(mechanic_id=ann.pk, workshop_id=None).select(hint) is WORK
     assert MechanicViewer(mechanic_id=ann.pk + sam.pk, workshop_id=None).select(hint) is None
