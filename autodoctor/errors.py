@@ -32,6 +32,10 @@ HTTP_STATUS = {
     "not_pending": 409,
     # route (issue 14): a request still in its first-look window, offered to others first
     "first_look": 409,
+    # Transfers to a colleague (sessions_app.services.transfers)
+    "transfer_open": 409,
+    "transfer_closed": 409,
+    "not_transferable": 409,
 }
 
 

@@ -334,6 +334,9 @@ WAIVER_VERSION = "2026-11"
 ASK_BEFORE_EXPIRY_MINUTES = 90
 KEEP_WAITING_MINUTES = 60
 WAIT_LINK_MAX_AGE_HOURS = 24
+# --- Transfers to a colleague (issue 14) ---------------------------------------------------
+# An offer nobody answers in this many minutes falls back to the offering mechanic.
+TRANSFER_OFFER_MINUTES = int(os.environ.get("TRANSFER_OFFER_MINUTES", "5"))
 
 # --- Security (production) ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

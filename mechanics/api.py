@@ -6,19 +6,19 @@ this mechanic's, 403 for a signed-in user who is not a mechanic, 401 when not si
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Count, Min
 from django.http import HttpRequest, QueryDict
 from django.utils import timezone
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from autodoctor.access import api_mechanic
 from autodoctor.api import error_responses, form_error
 from autodoctor.errors import DomainError
 from sessions_app.capacity import capacity_use
 from sessions_app.forms import SUMMARY_MAX, SUMMARY_REQUIRED
-from sessions_app.models import Session, SessionAssignment
+from sessions_app.models import Session, SessionAssignment, SessionTransfer
 from sessions_app.routing import RouteRequest, Specialties, match
 from sessions_app.schemas import SessionOut, session_payload
 from sessions_app.selectors import active_sessions_for_mechanic, queue_for_mechanic
@@ -28,11 +28,19 @@ from sessions_app.services import (
     session_force_end_all,
     session_release,
     session_start,
+    transfer_accept,
+    transfer_decline,
+    transfer_offer,
+    transfer_withdraw,
 )
+from sessions_app.services.transfers import offer_lapses_at
+from sessions_app.transfer_selectors import transfer_for_mechanic, transfers_for_dashboard
+from sessions_app.transitions import SessionStatus
 
+from .dashboard import TRANSFER_NOTICE, DashboardFilters, MechanicDashboard
 from .forms import MechanicSettingsForm
 from .models import Mechanic
-from .selectors import own_sessions
+from .selectors import dashboard_mechanic, own_sessions
 from .services import mechanic_update_settings
 
 router = Router(tags=["mechanic"])
@@ -301,3 +309,223 @@ def patch_settings(request: HttpRequest, payload: MechanicSettingsPatch) -> Any:
     if not form.is_valid():
         return form_error(request, form, fields=SETTINGS_API_FIELDS)
     return settings_payload(mechanic_update_settings(mechanic=mechanic, **form.cleaned_data))
+
+
+# --- issue 14: transfers to a colleague ------------------------------------------------------------
+
+
+class MechanicRef(Schema):
+    id: int
+    name: str
+
+
+class TransferOut(Schema):
+    id: int
+    session_id: int
+    status: str = Field(description="offered, accepted, declined, lapsed or withdrawn")
+    session_status: str
+    type: str
+    plan: str
+    customer_first_name: str
+    from_mechanic: MechanicRef
+    to_mechanic: MechanicRef
+    note: str
+    reason: str
+    created_at: datetime
+    lapses_at: datetime
+    answered_at: datetime | None
+    accept_url: str
+    decline_url: str
+
+
+class TransferIn(Schema):
+    to_mechanic: int = Field(ge=1, description="The colleague's mechanic id.")
+    note: str = Field("", max_length=1000, description="What the colleague should know.")
+
+
+class DeclineIn(Schema):
+    reason: str = Field("", max_length=500, description="Optional; the offering mechanic sees it.")
+
+
+class TransfersOut(Schema):
+    offered_to_me: list[TransferOut]
+    mine: list[TransferOut]
+
+
+class TransferAcceptOut(Schema):
+    session: SessionOut
+    url: str
+    transfer: TransferOut
+
+
+def transfer_payload(transfer: SessionTransfer) -> dict[str, Any]:
+    """One transfer offer (needs session, its plan and customer, and both mechanics loaded)."""
+    session = transfer.session
+    return {
+        "id": transfer.pk,
+        "session_id": session.pk,
+        "status": transfer.status,
+        "session_status": session.status,
+        "type": session.type,
+        "plan": session.plan.code,
+        "customer_first_name": session.customer.first_name,
+        "from_mechanic": {"id": transfer.from_mechanic_id, "name": transfer.from_mechanic.display_name},
+        "to_mechanic": {"id": transfer.to_mechanic_id, "name": transfer.to_mechanic.display_name},
+        "note": transfer.note,
+        "reason": transfer.reason,
+        "created_at": transfer.created_at,
+        "lapses_at": offer_lapses_at(transfer),
+        "answered_at": transfer.answered_at,
+        "accept_url": f"/api/transfers/{transfer.pk}/accept",
+        "decline_url": f"/api/transfers/{transfer.pk}/decline",
+    }
+
+
+def _party_transfer(mechanic: Mechanic, transfer_id: int) -> SessionTransfer:
+    transfer = transfer_for_mechanic(mechanic=mechanic, transfer_id=transfer_id)
+    if transfer is None:
+        raise DomainError("not_found", "No such transfer offer for you.")
+    return transfer
+
+
+def _reread(mechanic: Mechanic, transfer_id: int) -> dict[str, Any]:
+    return transfer_payload(_party_transfer(mechanic, transfer_id))
+
+
+@router.post(
+    "/sessions/{session_id}/transfer",
+    response={201: TransferOut, **error_responses(404, 409, post=True)},
+    summary="Offer my session to a named colleague",
+)
+def offer_session_transfer(request: HttpRequest, session_id: int, payload: TransferIn) -> Status:
+    """The session stays yours until the colleague accepts; an offer nobody answers within
+    TRANSFER_OFFER_MINUTES lapses. 409 `transfer_open` (one open offer per session),
+    `not_transferable` (not waiting or live); 400 when `to_mechanic` cannot take it."""
+    mechanic, session = _own_session(request, session_id)
+    transfer = transfer_offer(
+        session=session, mechanic=mechanic, to_mechanic_id=payload.to_mechanic, note=payload.note
+    )
+    return Status(201, _reread(mechanic, transfer.pk))
+
+
+@router.get(
+    "/mechanic/transfers",
+    response={200: TransfersOut, **error_responses(403)},
+    summary="Open offers to me, and my own recent offers",
+)
+def list_transfers(request: HttpRequest) -> dict[str, Any]:
+    mechanic = api_mechanic(request)
+    rows = transfers_for_dashboard(mechanic=mechanic, since=timezone.now() - TRANSFER_NOTICE)
+    return {
+        "offered_to_me": [transfer_payload(t) for t in rows if t.to_mechanic_id == mechanic.pk],
+        "mine": [transfer_payload(t) for t in rows if t.from_mechanic_id == mechanic.pk],
+    }
+
+
+@router.post(
+    "/transfers/{transfer_id}/accept",
+    response={200: TransferAcceptOut, **error_responses(404, 409, post=True)},
+    summary="Take over a session offered to me",
+)
+def accept_transfer(request: HttpRequest, transfer_id: int) -> dict[str, Any]:
+    """409 `at_capacity` (your capacity is full), `transfer_closed` (declined, withdrawn, lapsed,
+    or the session moved on); 404 for anyone but the named colleague."""
+    mechanic = api_mechanic(request)
+    transfer = _party_transfer(mechanic, transfer_id)
+    if transfer.to_mechanic_id != mechanic.pk:
+        raise DomainError("not_found", "No such transfer offer for you.")
+    session = transfer_accept(transfer=transfer, mechanic=mechanic)
+    return {
+        "session": session_payload(session),
+        "url": session.get_absolute_url(),
+        "transfer": _reread(mechanic, transfer_id),
+    }
+
+
+@router.post(
+    "/transfers/{transfer_id}/decline",
+    response={200: TransferOut, **error_responses(404, 409, post=True)},
+    summary="Decline a session offered to me",
+)
+def decline_transfer(request: HttpRequest, transfer_id: int, payload: DeclineIn) -> dict[str, Any]:
+    mechanic = api_mechanic(request)
+    transfer = _party_transfer(mechanic, transfer_id)
+    transfer_decline(transfer=transfer, mechanic=mechanic, reason=payload.reason)
+    return _reread(mechanic, transfer_id)
+
+
+@router.post(
+    "/transfers/{transfer_id}/withdraw",
+    response={200: TransferOut, **error_responses(404, 409, post=True)},
+    summary="Withdraw my unanswered offer",
+)
+def withdraw_transfer(request: HttpRequest, transfer_id: int) -> dict[str, Any]:
+    mechanic = api_mechanic(request)
+    transfer = _party_transfer(mechanic, transfer_id)
+    transfer_withdraw(transfer=transfer, mechanic=mechanic)
+    return _reread(mechanic, transfer_id)
+
+
+# --- issue 14: the history tabs --------------------------------------------------------------------
+
+
+class HistoryQuery(Schema):
+    tab: Literal["active", "completed", "all"] = "all"
+    q: str = Field("", max_length=100, description="Customer name contains")
+    type: Literal["", "chat", "video", "diagnostic"] = ""
+    page: int = Field(1, ge=1, le=1_000_000)
+
+
+class HistoryRowOut(SessionOut):
+    outcome: str = Field(description='What happened to it for you, e.g. "Transferred to Sam".')
+    mine: bool = Field(description="Still yours (its report, intake and room open to you).")
+    rating: int | None
+    intake_url: str | None
+
+
+class HistoryOut(Schema):
+    tab: str
+    count: int
+    page: int
+    pages: int
+    sessions: list[HistoryRowOut]
+
+
+@router.get(
+    "/mechanic/history",
+    response={200: HistoryOut, **error_responses(400, 403)},
+    summary="My history tabs: Active, Completed, All History",
+)
+def get_history(request: HttpRequest, filters: Query[HistoryQuery]) -> dict[str, Any]:
+    """The dashboard's tabs, same rows: All History is every session you touched (accepted then
+    released, transferred away or to you, completed, expired while yours), each with `outcome`."""
+    context = dashboard_mechanic(user=api_mechanic(request).user)
+    if context is None:
+        raise DomainError("forbidden", "Only mechanics can use this endpoint.")
+    dash = MechanicDashboard(
+        context=context,
+        filters=DashboardFilters(
+            tab=filters.tab, search=filters.q, session_type=filters.type, page=filters.page
+        ),
+    )
+    page = dash.page
+    rows = []
+    for row in dash.history_rows:
+        session = row.session
+        completed = row.mine and session.status == SessionStatus.COMPLETED
+        rows.append(
+            {
+                **session_payload(session),
+                "outcome": row.outcome,
+                "mine": row.mine,
+                "rating": session.rating.stars if getattr(session, "rating", None) else None,
+                "intake_url": f"/api/sessions/{session.pk}/intake" if completed else None,
+            }
+        )
+    return {
+        "tab": filters.tab,
+        "count": page.paginator.count,
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "sessions": rows,
+    }

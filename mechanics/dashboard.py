@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import Page, Paginator
@@ -25,12 +26,20 @@ from sessions_app.capacity import CapacityUse, fits
 from sessions_app.forms import SUMMARY_MAX
 from sessions_app.live import panel_token, panel_token_claims, pulse_token, recent_state_version
 from sessions_app.mechanic_emails import local_clock
-from sessions_app.models import Session, SessionAssignment
+from sessions_app.models import Session, SessionAssignment, SessionTransfer
 from sessions_app.presence import Presence, absent_since, presence_of
 from sessions_app.routing import RouteRequest, Specialties, match
 from sessions_app.selectors import active_sessions_for_mechanic, session_history
 from sessions_app.services.reminders import release_due_at
-from sessions_app.transitions import TRANSITIONS, WORKING_STATUSES, SessionStatus, actions_from
+from sessions_app.services.transfers import offer_lapses_at
+from sessions_app.transfer_selectors import transfer_colleagues, transfers_for_dashboard
+from sessions_app.transitions import (
+    TRANSITIONS,
+    WORKING_STATUSES,
+    AssignmentStatus,
+    SessionStatus,
+    actions_from,
+)
 from sessions_app.wording import does_not_fit_message, lock_message
 
 from .selectors import (
@@ -56,6 +65,8 @@ HISTORY_GROUP_OF_TAB = {"active": "active", "completed": "completed", "all": Non
 CARD_ACTION_URLS = {"start": "mechanic_start", "release": "mechanic_release", "complete": "mechanic_complete"}
 CARD_ACTION_STYLES = {"start": "btn-success", "complete": "btn-success"}
 NEEDS_SUMMARY = frozenset({"complete"})
+# How long a work card still says that an offer was declined or not answered (issue 14).
+TRANSFER_NOTICE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -199,6 +210,21 @@ def work_card(session: Session) -> WorkCard:
 
 
 @dataclass(frozen=True)
+class WorkItem:
+    """A work card with what its transfer controls need (issue 14): this mechanic's latest offer
+    of the session (open, or declined / lapsed / withdrawn a moment ago) and who may be named."""
+
+    card: WorkCard
+    offer: SessionTransfer | None
+    offer_lapses_at: datetime | None
+    colleagues: tuple[Mechanic, ...]
+
+    @property
+    def offer_open(self) -> bool:
+        return self.offer is not None and self.offer.is_open
+
+
+@dataclass(frozen=True)
 class QueueRow:
     """A queued request and how long it has waited ("under a minute", "6 minutes"); what it
     matches of the mechanic's expertise, and whether it fits their capacity budget (or why not)."""
@@ -208,6 +234,52 @@ class QueueRow:
     matches: tuple[str, ...] = ()
     fits: bool = True
     why_not: str = ""
+
+
+# --- issue 14: what happened to each session of All History, for this mechanic ------------------
+
+
+def history_outcome(session: Session, *, mechanic_id: int) -> str:
+    """One line on what became of `session` for the mechanic ("You released it — idle for 30 min",
+    "Transferred to Sam"), from sessions_app.selectors.mechanic_touches' annotations."""
+    mine = session.mechanic_id == mechanic_id
+    status = getattr(session, "my_assignment", None)
+    came = getattr(session, "transferred_from", None)
+    parts = [f"Transferred to you by {came}"] if came and mine else []
+    if status == AssignmentStatus.TRANSFERRED and not mine:
+        went = getattr(session, "transferred_to", None)
+        parts.append(f"Transferred to {went}" if went else "Transferred to a colleague")
+    elif status == AssignmentStatus.RELEASED and not mine:
+        parts.append(
+            RELEASE_WORDS.get(getattr(session, "my_release_reason", None) or "", "Released to the queue")
+        )
+    elif status == AssignmentStatus.COMPLETED:
+        parts.append("You completed it")
+    elif status == AssignmentStatus.EXPIRED:
+        parts.append("Expired while it was yours")
+    elif status == AssignmentStatus.CANCELLED:
+        parts.append("Cancelled while it was yours")
+    elif mine and session.status in WORKING_STATUSES:
+        parts.append("Yours · live" if session.status == SessionStatus.LIVE else "Yours · waiting to start")
+    return " · ".join(parts)
+
+
+RELEASE_WORDS = {
+    "mechanic": "You released it",
+    "idle": f"Released for you — idle for {settings.IDLE_WAITING_MINUTES} min",
+    "force_end": "You released it — force end",
+    "staff": "Released by staff",
+}
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """A history table row: the session, what happened to it for this mechanic, and whether it is
+    theirs (its report, intake and room open only to its current mechanic)."""
+
+    session: Session
+    outcome: str
+    mine: bool
 
 
 @dataclass(frozen=True)
@@ -362,6 +434,50 @@ class MechanicDashboard:
         # The tab count already holds the total: spare the paginator its COUNT query.
         known = self.queue_stats.count if filters.tab == "incoming" else self.history_counts[filters.tab]
         return KnownCountPaginator(rows, PAGE_SIZE, count=known).get_page(filters.page)
+
+    @cached_property
+    def history_rows(self) -> list[HistoryRow]:
+        me = self.mechanic.pk
+        return [
+            HistoryRow(session=s, outcome=history_outcome(s, mechanic_id=me), mine=s.mechanic_id == me)
+            for s in self.page
+        ]
+
+    # --- issue 14: transfer offers to this mechanic, and their own open ones --------------------
+    @cached_property
+    def transfers(self) -> list[SessionTransfer]:
+        """Open offers to this mechanic and their own recent offers: one query for both panels."""
+        return transfers_for_dashboard(mechanic=self.mechanic, since=self.now - TRANSFER_NOTICE)
+
+    @property
+    def transfer_offers(self) -> list[SessionTransfer]:
+        """Open offers to this mechanic (the panel above My Active Work)."""
+        return [t for t in self.transfers if t.to_mechanic_id == self.mechanic.pk]
+
+    @cached_property
+    def work_items(self) -> list[WorkItem]:
+        """My Active Work's cards with their transfer state: two more queries (the offers, shared
+        with the offers panel, and the colleagues), and none when there is no card."""
+        if not self.work_cards:
+            return []
+        me = self.mechanic.pk
+        offers = {t.session_id: t for t in self.transfers if t.from_mechanic_id == me}
+        everyone = list(transfer_colleagues(mechanic=self.mechanic))
+        items = []
+        for card in self.work_cards:
+            workshop_id = card.session.workshop_id
+            offer = offers.get(card.session.pk)
+            items.append(
+                WorkItem(
+                    card=card,
+                    offer=offer,
+                    offer_lapses_at=offer_lapses_at(offer) if offer is not None else None,
+                    colleagues=tuple(
+                        m for m in everyone if workshop_id is None or m.workshop_id == workshop_id
+                    ),
+                )
+            )
+        return items
 
     @property
     def accept_label(self) -> str:

@@ -187,3 +187,17 @@ class ExpertiseForm(forms.Form):
         if len(makes) > MAKES_MAX:
             raise forms.ValidationError(f"List at most {MAKES_MAX} makes.")
         return list(makes.values())
+
+
+# --- issue 14: transfers to a colleague ------------------------------------------------------------
+
+
+class TransferOfferForm(forms.Form):
+    to_mechanic = forms.IntegerField(
+        label="Colleague", min_value=1, error_messages={"required": "Choose a colleague to offer it to."}
+    )
+    note = forms.CharField(label="Note for them", required=False, max_length=1000)
+
+
+class TransferDeclineForm(forms.Form):
+    reason = forms.CharField(label="Reason", required=False, max_length=500)

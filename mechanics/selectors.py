@@ -20,6 +20,7 @@ from sessions_app.selectors import (
     narrowed,
     queue_for_mechanic,
     state_version_sql,
+    touched_by,
 )
 from sessions_app.transitions import WORKING_STATUSES, SessionStatus
 
@@ -158,10 +159,12 @@ def queue_stats(*, mechanic: Mechanic) -> QueueStats:
 
 
 def history_counts(*, mechanic: Mechanic) -> dict[str, int]:
-    """The mechanic's sessions by history tab: working ones, completed ones, all of them."""
-    row = Session.objects.for_mechanic(mechanic).aggregate(
-        active=Count("id", filter=Q(status__in=WORKING_STATUSES)),
-        completed=Count("id", filter=Q(status=SessionStatus.COMPLETED)),
+    """The mechanic's sessions by history tab: working ones, completed ones, and all they touched
+    (issue 14: released and transferred ones too; sessions_app.selectors.touched_by)."""
+    held = Q(mechanic=mechanic)
+    row = Session.objects.filter(touched_by(mechanic)).aggregate(
+        active=Count("id", filter=held & Q(status__in=WORKING_STATUSES)),
+        completed=Count("id", filter=held & Q(status=SessionStatus.COMPLETED)),
         all=Count("id"),
     )
     return {key: row[key] or 0 for key in ("active", "completed", "all")}

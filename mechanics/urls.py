@@ -19,4 +19,9 @@ urlpatterns = [
     path("sessions/<int:session_id>/release/", views.release_session, name="mechanic_release"),
     path("sessions/<int:session_id>/complete/", views.complete_session, name="mechanic_complete"),
     path("sessions/<int:session_id>/intake/", views.session_intake, name="mechanic_session_intake"),
+    # issue 14: transfers to a colleague
+    path("sessions/<int:session_id>/transfer/", views.offer_transfer, name="mechanic_transfer_offer"),
+    path("transfers/<int:transfer_id>/accept/", views.accept_transfer, name="mechanic_transfer_accept"),
+    path("transfers/<int:transfer_id>/decline/", views.decline_transfer, name="mechanic_transfer_decline"),
+    path("transfers/<int:transfer_id>/withdraw/", views.withdraw_transfer, name="mechanic_transfer_withdraw"),
 ]

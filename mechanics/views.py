@@ -6,7 +6,7 @@ answers with a toast and a `dashboard-changed` event so every panel refreshes at
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Any, Concatenate
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -37,12 +37,25 @@ from sessions_app.services import (
     session_force_end_all,
     session_release,
     session_start,
+    transfer_accept,
+    transfer_decline,
+    transfer_offer,
+    transfer_withdraw,
 )
+from sessions_app.transfer_selectors import transfer_for_mechanic
 from sessions_app.transitions import TRANSITIONS
 
 from .banner import BANNER_UNCHANGED, mechanic_banner
 from .dashboard import MechanicDashboard, shared_queue_panel
-from .forms import AvailabilityForm, DashboardFilterForm, ExpertiseForm, ForceEndAllForm, MechanicSettingsForm
+from .forms import (
+    AvailabilityForm,
+    DashboardFilterForm,
+    ExpertiseForm,
+    ForceEndAllForm,
+    MechanicSettingsForm,
+    TransferDeclineForm,
+    TransferOfferForm,
+)
 from .selectors import MechanicContext, dashboard_mechanic, own_sessions, request_for_mechanic
 from .services import (
     mechanic_dismiss_tip,
@@ -53,7 +66,7 @@ from .services import (
 )
 from .upcoming import UPCOMING_LIMIT, upcoming_for_mechanic
 
-PANELS = ("stats", "active", "tabnav", "tablist")
+PANELS = ("stats", "offers", "active", "tabnav", "tablist")
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -368,6 +381,9 @@ def upcoming(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# --- issue 14: transfers to a colleague ------------------------------------------------------------
+
+
 @require_POST
 @mechanic_required
 def mechanic_expertise(request: HtmxHttpRequest) -> HttpResponse:
@@ -380,3 +396,84 @@ def mechanic_expertise(request: HtmxHttpRequest) -> HttpResponse:
         return redirect(reverse("mechanic_settings") + "#expertise")
     context = {"form": MechanicSettingsForm(mechanic=mechanic), "expertise_form": form}
     return render(request, "mechanics/settings.html", context, status=400)
+
+
+@require_POST
+@mechanic_required
+def offer_transfer(request: HtmxHttpRequest, session_id: int) -> HttpResponse:
+    """ "Transfer…" on a work card: offer the session to a named colleague, with a note."""
+    mechanic = mechanic_of(request.user)
+    session = get_object_or_404(own_sessions(mechanic=mechanic), pk=session_id)
+    form = TransferOfferForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, first_error(form), level=messages.ERROR)
+    data = form.cleaned_data
+    try:
+        transfer = transfer_offer(
+            session=session, mechanic=mechanic, to_mechanic_id=data["to_mechanic"], note=data["note"]
+        )
+    except DomainError as exc:
+        return _after_action(request, exc.detail, level=messages.ERROR)
+    return _after_action(
+        request,
+        f"Offered to {transfer.to_mechanic.display_name}. The session stays yours until they accept.",
+    )
+
+
+def _transfer_or_404(request: HtmxHttpRequest, transfer_id: int) -> Any:
+    transfer = transfer_for_mechanic(mechanic=mechanic_of(request.user), transfer_id=transfer_id)
+    if transfer is None:
+        raise Http404
+    return transfer
+
+
+@require_POST
+@mechanic_required
+def accept_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse:
+    """The named colleague takes the session over and goes to its room."""
+    transfer = _transfer_or_404(request, transfer_id)
+    try:
+        session = transfer_accept(transfer=transfer, mechanic=mechanic_of(request.user))
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
+        return _after_action(request, exc.detail, level=messages.WARNING)
+    return _after_action(
+        request, "The session is yours now. The customer has been told.", to=session.get_absolute_url()
+    )
+
+
+@require_POST
+@mechanic_required
+def decline_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse:
+    transfer = _transfer_or_404(request, transfer_id)
+    form = TransferDeclineForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, first_error(form), level=messages.ERROR)
+    reason = form.cleaned_data["reason"]
+    return _attempt_transfer(
+        request,
+        lambda: transfer_decline(transfer=transfer, mechanic=mechanic_of(request.user), reason=reason),
+        f"Declined. {transfer.from_mechanic.display_name} keeps the session and has been told.",
+    )
+
+
+@require_POST
+@mechanic_required
+def withdraw_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse:
+    transfer = _transfer_or_404(request, transfer_id)
+    return _attempt_transfer(
+        request,
+        lambda: transfer_withdraw(transfer=transfer, mechanic=mechanic_of(request.user)),
+        "Offer withdrawn: the session stays yours.",
+    )
+
+
+def _attempt_transfer(request: HtmxHttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
+    try:
+        action()
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise Http404 from None
+        return _after_action(request, exc.detail, level=messages.WARNING)
+    return _after_action(request, success)

@@ -26,6 +26,7 @@ from .models import (
     SessionEvent,
     SessionMessage,
     SessionParticipant,
+    SessionTransfer,
 )
 from .selectors import sessions_absent
 from .services import session_cancel, session_expire, session_refund, session_release
@@ -392,3 +393,14 @@ class AcceptMissAdmin(ReadOnlyAdmin):
     list_filter = ("code", "at")
     search_fields = ("session__id", "mechanic__display_name")
     list_select_related = ("session", "mechanic")
+
+
+# --- issue 14: transfers to a colleague (written only by sessions_app.services.transfers) ---------
+
+
+@admin.register(SessionTransfer)
+class SessionTransferAdmin(ReadOnlyAdmin):
+    list_display = ("id", "session", "status", "from_mechanic", "to_mechanic", "created_at", "answered_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("session__id", "from_mechanic__display_name", "to_mechanic__display_name")
+    list_select_related = ("session", "from_mechanic", "to_mechanic")

@@ -42,3 +42,12 @@ def message_hint(*, session: Session, message_id: int) -> Hint:
 def hint_publish(hint: Hint) -> None:
     """Announce `hint` when the caller's transaction commits (autodoctor.push.publish)."""
     publish(hint)
+
+
+# --- issue 14: transfers (kept apart from session_hint: the lead changes its `queue` flag) --------
+
+
+def transfer_hint(*, from_mechanic_id: int, to_mechanic_id: int) -> Hint:
+    """A transfer offer was made or answered: both mechanics' dashboards refetch (the colleague
+    is not the session's mechanic, so session_hint alone would not reach them)."""
+    return {"kind": "transfer", "mechanics": [from_mechanic_id, to_mechanic_id]}

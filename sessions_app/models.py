@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Customer, PayWith
 from mechanics.models import Mechanic
@@ -194,7 +195,7 @@ class SessionParticipant(models.Model):
 class SessionAssignment(models.Model):
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="assignments")
     status = models.CharField(
-        max_length=10, choices=AssignmentStatus.choices, default=AssignmentStatus.QUEUED
+        max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.QUEUED
     )
     mechanic = models.ForeignKey(
         "mechanics.Mechanic", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
@@ -369,3 +370,50 @@ class AcceptMiss(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} for {self.mechanic_id} on #{self.session_id}"
+
+
+class SessionTransfer(models.Model):
+    """An offer of a waiting or live session by its mechanic to a named colleague, and its answer
+    (sessions_app.services.transfers). At most one open offer per session."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        LAPSED = "lapsed", "Not answered in time"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="transfers")
+    from_mechanic = models.ForeignKey(
+        "mechanics.Mechanic", on_delete=models.PROTECT, related_name="transfers_offered"
+    )
+    to_mechanic = models.ForeignKey(
+        "mechanics.Mechanic", on_delete=models.PROTECT, related_name="transfers_received"
+    )
+    note = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
+    reason = models.TextField(max_length=500, blank=True)  # the colleague's, when declining
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session"], condition=Q(status="offered"), name="one_open_transfer_per_session"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_mechanic=models.F("to_mechanic")), name="transfer_to_someone_else"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["to_mechanic", "status"], name="transfer_to_status"),
+            models.Index(fields=["status", "created_at"], name="transfer_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer #{self.pk} of #{self.session_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OFFERED

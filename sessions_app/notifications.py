@@ -66,3 +66,11 @@ def notify_idle_release_after_commit(assignment_id: int) -> None:
     transaction.on_commit(
         partial(_enqueue, "sessions_app.tasks.send_idle_release_emails", assignment_id), robust=True
     )
+
+
+def notify_mechanic_transfer_after_commit(transfer_id: int) -> None:
+    """Email the mechanic a transfer offer's answer concerns (issue 14): the offering mechanic
+    when it was accepted, declined or lapsed."""
+    transaction.on_commit(
+        partial(_enqueue, "sessions_app.tasks.send_transfer_email", transfer_id), robust=True
+    )

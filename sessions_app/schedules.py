@@ -6,6 +6,7 @@ SCHEDULES = {
     "promote-due-sessions": ("sessions_app.tasks.promote_due_sessions", 1),
     "flag-absent-sessions": ("sessions_app.tasks.flag_absent_sessions", 1),
     "ask-before-expiry": ("sessions_app.tasks.ask_before_expiry", 1),  # issue 14: ask before expiry
+    "lapse-transfer-offers": ("sessions_app.tasks.lapse_transfer_offers", 1),  # issue 14: transfers
     "purge-abandoned-intakes": ("customers.tasks.purge_abandoned_intakes", 60),
     # issue 14 (reach): held-back request emails, and the 20-minute reminder of unstarted work
     "send-held-request-emails": ("sessions_app.tasks.send_held_request_emails", 1),

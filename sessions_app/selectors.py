@@ -25,7 +25,7 @@ from django.utils import timezone
 from autodoctor.access import customer_of, mechanic_of
 from customers.models import Customer
 from mechanics.models import Mechanic
-from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant
+from sessions_app.models import Session, SessionAssignment, SessionEvent, SessionParticipant, SessionTransfer
 from sessions_app.presence import ABSENCE_AFTER
 from sessions_app.routing import Specialties, match_q
 from sessions_app.transitions import (
@@ -218,16 +218,57 @@ def session_history(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Session]:
-    """Sessions of a mechanic or a customer, newest first, filtered for the history tabs."""
-    qs = Session.objects.select_related(*_SESSION_RELATED, "rating")
+    """Sessions of a mechanic or a customer, newest first, filtered for the history tabs.
+
+    A mechanic's groups are the sessions they hold (active) or completed (completed); with no
+    group, every session they touched (issue 14): held now, or once accepted and then released,
+    transferred away, cancelled or expired, each annotated with what happened to them
+    (mechanic_touches)."""
+    qs: QuerySet[Session] = Session.objects.select_related(*_SESSION_RELATED, "rating")
     if mechanic is not None:
-        qs = qs.filter(mechanic=mechanic)
+        if group in HISTORY_GROUPS:
+            qs = qs.filter(mechanic=mechanic)
+        else:
+            qs = mechanic_touches(qs.filter(touched_by(mechanic)), mechanic=mechanic)
     if customer is not None:
         qs = qs.filter(customer=customer)
     if group in HISTORY_GROUPS:  # an unknown group (e.g. a tampered query string) filters nothing
         qs = qs.filter(status__in=HISTORY_GROUPS[group])
     filtered = narrowed(qs, search=search, session_type=session_type, date_from=date_from, date_to=date_to)
     return filtered.order_by("-created_at", "-id")
+
+
+# --- issue 14: every session a mechanic touched, and what became of it for them ------------------
+
+
+def touched_by(mechanic: Mechanic | int) -> Q:
+    """Sessions the mechanic holds, or held once: each acceptance is an assignment naming them
+    (accepted, released, transferred, completed, cancelled or expired; SessionAssignment.mechanic
+    stays set when it closes)."""
+    mine = SessionAssignment.objects.filter(mechanic=mechanic).values("session_id")
+    return Q(mechanic=mechanic) | Q(pk__in=mine)
+
+
+def mechanic_touches(qs: QuerySet[Session], *, mechanic: Mechanic) -> QuerySet[Session]:
+    """Annotate each session with what happened to it for `mechanic`, in the same query:
+    `my_assignment` (the status of their newest assignment of it), `my_release_reason` (their
+    newest release: mechanic / idle / force_end), `transferred_to` / `transferred_from` (the
+    colleague's display name of their newest accepted transfer away from / to them)."""
+    assignments = SessionAssignment.objects.filter(session=OuterRef("pk"), mechanic=mechanic).order_by("-id")
+    releases = SessionEvent.objects.filter(
+        session=OuterRef("pk"), type=SessionEventType.RELEASED, data__mechanic_id=mechanic.pk
+    ).order_by("-id")
+    accepted = SessionTransfer.objects.filter(session=OuterRef("pk"), status=SessionTransfer.Status.ACCEPTED)
+    return qs.annotate(
+        my_assignment=Subquery(assignments.values("status")[:1]),
+        my_release_reason=Subquery(releases.values("data__reason")[:1]),
+        transferred_to=Subquery(
+            accepted.filter(from_mechanic=mechanic).order_by("-id").values("to_mechanic__display_name")[:1]
+        ),
+        transferred_from=Subquery(
+            accepted.filter(to_mechanic=mechanic).order_by("-id").values("from_mechanic__display_name")[:1]
+        ),
+    )
 
 
 def narrowed[M: Model](

@@ -46,6 +46,8 @@ class MechanicViewer:
     sessions: set[int] = field(default_factory=set)  # held now or since the stream opened
 
     def select(self, hint: Hint) -> Hint | None:
+        if hint.get("kind") == "transfer":  # issue 14: an offer to or from this mechanic
+            return WORK if self.mechanic_id in hint.get("mechanics", ()) else None
         if hint.get("kind") != "session" or hint.get("shared") is False:
             return None  # the dashboard shows no chat, and no room-only activity
         session_id = hint.get("session")

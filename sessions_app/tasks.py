@@ -9,7 +9,7 @@ from autodoctor.timezones import local_time_of, zone_of
 from customers.models import PayWith
 
 from .mechanic_emails import idle_release_emails_send, queue_email_send, reminder_email_send
-from .models import Session
+from .models import Session, SessionTransfer
 from .presence import ABSENCE_AFTER
 from .services import (
     first_look_open,
@@ -22,6 +22,7 @@ from .services import (
     sessions_promote_due,
     sessions_release_idle,
     sessions_remind_idle,
+    transfers_lapse_due,
 )
 from .transitions import SessionStatus
 from .wait_links import wait_link_url
@@ -153,3 +154,38 @@ def send_mechanic_reminder_email(session_id: int, assignment_id: int) -> bool:
 
 def send_idle_release_emails(assignment_id: int) -> int:
     return idle_release_emails_send(assignment_id=assignment_id)
+
+
+# --- issue 14: transfers to a colleague ----------------------------------------------------------
+
+
+def lapse_transfer_offers() -> int:
+    return transfers_lapse_due()
+
+
+def send_transfer_email(transfer_id: int) -> bool:
+    """Tell the offering mechanic what became of their offer (accepted, declined, lapsed): the
+    words are templates/emails/transfer_<status>.txt and its _subject. Withdrawn: nobody to tell."""
+    transfer = (
+        SessionTransfer.objects.select_related(
+            "session__customer", "session__plan", "from_mechanic__user", "to_mechanic"
+        )
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is None or transfer.status not in ("accepted", "declined", "lapsed"):
+        return False
+    if transfer.status != "accepted" and transfer.session.mechanic_id != transfer.from_mechanic_id:
+        return False  # the session moved on without the offer (released, ended): nothing to keep
+    to = transfer.from_mechanic.user.email
+    if not to:
+        return False
+    context = {"transfer": transfer, "session": transfer.session}
+    subject = render_to_string(f"emails/transfer_{transfer.status}_subject.txt", context)
+    send_mail(
+        subject=" ".join(subject.split()),
+        message=render_to_string(f"emails/transfer_{transfer.status}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[to],
+    )
+    return True

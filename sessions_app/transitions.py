@@ -26,6 +26,9 @@ class AssignmentStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
+    # Handed to a colleague (sessions_app.services.transfers): the colleague's acceptance is a new
+    # accepted assignment of the same session.
+    TRANSFERRED = "transferred", "Transferred"
 
 
 class SessionType(models.TextChoices):

@@ -20,6 +20,14 @@ from .lifecycle import (
 from .refunds import session_refund
 from .reminders import sessions_remind_idle
 from .room import attachment_add, presence_update, sessions_flag_absent
+from .transfers import (
+    transfer_accept,
+    transfer_decline,
+    transfer_lapse,
+    transfer_offer,
+    transfer_withdraw,
+    transfers_lapse_due,
+)
 from .waiting import session_keep_waiting, session_wait_ask, session_wait_cancel, sessions_ask_before_expiry
 
 __all__ = [
@@ -49,4 +57,10 @@ __all__ = [
     "sessions_expire_stale",
     "sessions_promote_due",
     "sessions_release_idle",
+    "transfer_accept",
+    "transfer_decline",
+    "transfer_lapse",
+    "transfer_offer",
+    "transfer_withdraw",
+    "transfers_lapse_due",
 ]

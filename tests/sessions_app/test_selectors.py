@@ -190,10 +190,12 @@ def ids(queryset) -> list[int]:
 
 def test_history_is_the_mechanics_own_sessions_newest_first(history):
     h = history
-    # The released-then-cancelled session is no longer theirs (release cleared the mechanic).
+    # Issue 14: All History keeps the session they released (release cleared its mechanic, their
+    # released assignment still names them); the Active and Completed tabs show only their own.
     assert ids(session_history(mechanic=h["mechanic"])) == [
         h["live"].pk,
         h["waiting"].pk,
+        h["cancelled"].pk,
         h["day2"].pk,
         h["day1"].pk,
     ]
@@ -212,7 +214,7 @@ def test_history_is_the_mechanics_own_sessions_newest_first(history):
 def test_history_groups(history, group, expected):
     rows = ids(session_history(mechanic=history["mechanic"], group=group))
     if expected is None:
-        assert len(rows) == 4
+        assert len(rows) == 5  # issue 14: the released one too
     else:
         assert rows == [history[name].pk for name in expected]
     assert ids(session_history(customer=history["alice"], group="ended")) == [
@@ -224,9 +226,13 @@ def test_history_groups(history, group, expected):
 def test_history_search_by_customer_name(history):
     h = history
     assert ids(session_history(mechanic=h["mechanic"], search="  bob ")) == [h["live"].pk, h["day2"].pk]
-    assert ids(session_history(mechanic=h["mechanic"], search="ADAMS")) == [h["waiting"].pk, h["day1"].pk]
+    assert ids(session_history(mechanic=h["mechanic"], search="ADAMS")) == [
+        h["waiting"].pk,
+        h["cancelled"].pk,
+        h["day1"].pk,
+    ]
     assert ids(session_history(mechanic=h["mechanic"], search="nobody")) == []
-    assert len(ids(session_history(mechanic=h["mechanic"], search="   "))) == 4
+    assert len(ids(session_history(mechanic=h["mechanic"], search="   "))) == 5
 
 
 def test_history_filter_by_type(history):
@@ -241,7 +247,11 @@ def test_history_filter_by_date_range(history):
     yesterday = today - timedelta(days=1)
     two_days_ago = today - timedelta(days=2)
     mechanic = h["mechanic"]
-    assert ids(session_history(mechanic=mechanic, date_from=today)) == [h["live"].pk, h["waiting"].pk]
+    assert ids(session_history(mechanic=mechanic, date_from=today)) == [
+        h["live"].pk,
+        h["waiting"].pk,
+        h["cancelled"].pk,
+    ]
     assert ids(session_history(mechanic=mechanic, date_to=yesterday)) == [h["day2"].pk, h["day1"].pk]
     assert ids(session_history(mechanic=mechanic, date_from=yesterday, date_to=yesterday)) == [h["day2"].pk]
     assert ids(session_history(mechanic=mechanic, date_from=two_days_ago, date_to=two_days_ago)) == [
@@ -255,7 +265,9 @@ def test_history_page_is_one_query(history, django_assert_num_queries):
     with django_assert_num_queries(1):
         rows = list(session_history(mechanic=history["mechanic"]))
         for row in rows:
-            assert row.plan.name and row.customer.user.username and row.mechanic.user.username
+            assert row.plan.name and row.customer.user.username
+            assert row.mechanic is None or row.mechanic.user.username
+            assert row.my_assignment  # issue 14: what happened to them, in the same query
             assert not hasattr(row, "rating") or row.rating is None
 
 
