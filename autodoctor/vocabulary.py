@@ -2,8 +2,8 @@
 systems a request concerns or a mechanic knows, and the languages they speak. Platform layer, so
 the profile models (Mechanic, Intake) and the session domain can all use them.
 
-SYSTEMS is the same list as diagnostics.models.System (a finding's system); a test keeps the two
-in step, so "brakes" means the same on an intake, a mechanic's expertise and a report."""
+VehicleSystem is also a finding's system (diagnostics.models.System is this class), so "brakes"
+means the same on an intake, a mechanic's expertise and a report."""
 
 from django.db import models
 

@@ -5,16 +5,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from autodoctor.vocabulary import VehicleSystem
 
-class System(models.TextChoices):
-    ENGINE = "engine", "Engine"
-    BRAKES = "brakes", "Brakes"
-    ELECTRICAL = "electrical", "Electrical"
-    TRANSMISSION = "transmission", "Transmission"
-    SUSPENSION = "suspension", "Suspension"
-    HVAC = "hvac", "HVAC"
-    BODY = "body", "Body"
-    OTHER = "other", "Other"
+# A finding's system: the same words as a request's and a mechanic's expertise (issue 14).
+System = VehicleSystem
 
 
 class Severity(models.TextChoices):

@@ -10,7 +10,6 @@ from django_q.models import Schedule
 
 from autodoctor.errors import DomainError
 from customers.models import Intake
-from diagnostics.models import System
 from mechanics.models import Mechanic
 from mechanics.services import mechanic_set_availability, mechanic_update_expertise, workshop_get_or_create
 from sessions_app.capacity import capacity_use
@@ -62,12 +61,6 @@ def request_for(*, make="", system="", language="", plan_code="free-chat", custo
 
 
 # --- match() ----------------------------------------------------------------------------------
-
-
-def test_vocabulary_systems_are_the_diagnostic_findings_systems():
-    from autodoctor.vocabulary import VehicleSystem
-
-    assert list(VehicleSystem.choices) == list(System.choices)
 
 
 @pytest.mark.parametrize(
