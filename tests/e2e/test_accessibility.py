@@ -129,7 +129,9 @@ def test_staff_analytics_and_error_pages(scene, new_page, live_server, viewport)
     found = {}
     page.goto("/staff/analytics/")
     expect(page.get_by_role("heading", name="Sessions per day by type")).to_be_visible()
-    expect(page.locator("figure.chart-figure svg[role=group]")).to_have_count(3)  # charts.js ran
+    expect(page.locator("figure.chart-figure svg[role=group]")).to_have_count(
+        8
+    )  # charts.js ran (3 money + 5 contention charts)
     found["analytics"] = violations(page)
     page.goto("/chat/999999/")  # not found
     found["404"] = violations(page)

@@ -107,7 +107,7 @@ def test_the_staff_charts_show_values_on_hover_and_keyboard_focus(
         page = new_page(viewport=size)
         login(page, "boss", PASSWORD)
         page.goto("/staff/analytics/?days=7")
-        expect(page.locator("figure.chart-figure svg")).to_have_count(3)
+        expect(page.locator("figure.chart-figure svg")).to_have_count(8)  # 3 money + 5 contention (issue 14)
         money = page.get_by_test_id("chart-money")
         expect(money.locator("svg[role=group]")).to_have_count(1)
         # keyboard: into the chart, along the dates with the arrow keys, End for today
