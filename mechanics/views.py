@@ -118,11 +118,22 @@ def _after_action(
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
-def _attempt(request: HtmxHttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
+def _attempt(
+    request: HtmxHttpRequest,
+    action: Callable[[], object],
+    success: str,
+    *,
+    level: int = messages.ERROR,
+    missing_is_404: bool = False,
+) -> HttpResponse:
+    """Run a service call; a refusal becomes a message (at `level`), or a 404 for `not_found`
+    when `missing_is_404` (a transfer offer that is not the caller's)."""
     try:
         action()
     except DomainError as exc:
-        return _after_action(request, exc.detail, level=messages.ERROR)
+        if missing_is_404 and exc.code == "not_found":
+            raise Http404 from None
+        return _after_action(request, exc.detail, level=level)
     return _after_action(request, success)
 
 
@@ -451,10 +462,12 @@ def decline_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse
     if not form.is_valid():
         return _after_action(request, first_error(form), level=messages.ERROR)
     reason = form.cleaned_data["reason"]
-    return _attempt_transfer(
+    return _attempt(
         request,
         lambda: transfer_decline(transfer=transfer, mechanic=mechanic_of(request.user), reason=reason),
         f"Declined. {transfer.from_mechanic.display_name} keeps the session and has been told.",
+        level=messages.WARNING,
+        missing_is_404=True,
     )
 
 
@@ -462,18 +475,10 @@ def decline_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse
 @mechanic_required
 def withdraw_transfer(request: HtmxHttpRequest, transfer_id: int) -> HttpResponse:
     transfer = _transfer_or_404(request, transfer_id)
-    return _attempt_transfer(
+    return _attempt(
         request,
         lambda: transfer_withdraw(transfer=transfer, mechanic=mechanic_of(request.user)),
         "Offer withdrawn: the session stays yours.",
+        level=messages.WARNING,
+        missing_is_404=True,
     )
-
-
-def _attempt_transfer(request: HtmxHttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
-    try:
-        action()
-    except DomainError as exc:
-        if exc.code == "not_found":
-            raise Http404 from None
-        return _after_action(request, exc.detail, level=messages.WARNING)
-    return _after_action(request, success)
